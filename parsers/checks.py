@@ -1,0 +1,119 @@
+"""Step 4: the arithmetic a report's own figures must satisfy.
+
+A failed check is recorded, never repaired: the stored figures stay as the
+report printed them. A check whose figures are not all there is not run.
+"""
+
+from __future__ import annotations
+
+from . import data
+from .model import Check, ParsedReport
+
+GROUPS = ("admin_review", "litigation_direct", "litigation_after_review")
+RESULTS = ("upheld", "corrected", "other", "pending")
+
+
+def run(report: ParsedReport) -> list[Check]:
+    found = []
+    if report.outcomes:
+        layout = data.load(report.template)["table3"]
+        cells = {(o.outcome, o.applicant_type): o.cell.value for o in report.outcomes}
+        found += balance(cells, layout["columns"])
+        found += outcome_sum(cells, layout)
+        found += applicant_sum(cells, layout["columns"])
+    if any(r.proceeding in GROUPS for r in report.review_litigation):
+        found += review_sum({(r.proceeding, r.result): r.cell.value for r in report.review_litigation})
+    if report.template == "pre2019_stats":
+        values = {m.metric: m.cell.value for m in report.metrics if m.source == "table"}
+        found += table_sums(values, data.load("pre2019_stats")["checks"])
+    return found
+
+
+def _check(name: str, scope: str, expected, actual, detail: str, op: str = "==") -> Check:
+    passed = expected == actual if op == "==" else expected >= actual
+    return Check(name, scope, expected, actual, passed, detail if not passed else "")
+
+
+def balance(cells: dict, columns: list[str]) -> list[Check]:
+    """R1: new + carried over = results total + carried forward, in every column."""
+    found = []
+    for column in columns:
+        parts = [cells.get((row, column)) for row in
+                 ("new_received", "carried_over_from_prev_year", "results_total", "carried_forward_to_next_year")]
+        if None in parts:
+            continue
+        new, carried_over, results, carried_forward = parts
+        found.append(_check("balance", column, new + carried_over, results + carried_forward,
+                            f"新收 {new} + 上年结转 {carried_over} ≠ 办理结果总计 {results} + 结转下年 {carried_forward}"))
+    return found
+
+
+def _outcome_leaves(rows: list[dict], cells: dict, column: str) -> list[str] | None:
+    """The rows that add up to 总计: every result row; a group's own row only when it has no child rows."""
+    keys = [r["key"] for r in rows]
+    leaves = []
+    for row in rows[keys.index("results") + 1: keys.index("results_total")]:
+        children = [r["key"] for r in rows if r.get("parent") == row["key"]]
+        if children and any((c, column) in cells for c in children):
+            continue
+        if row.get("kind") == "group" and (row["key"], column) not in cells:
+            continue
+        leaves.append(row["key"])
+    return leaves
+
+
+def outcome_sum(cells: dict, layout: dict) -> list[Check]:
+    """R2: each application has exactly one result, so the result rows add up to 总计."""
+    found = []
+    for column in layout["columns"]:
+        total = cells.get(("results_total", column))
+        leaves = _outcome_leaves(layout["rows"], cells, column)
+        values = [cells.get((leaf, column)) for leaf in leaves]
+        if total is None or None in values or not values:
+            continue
+        found.append(_check("outcome_sum", column, total, sum(values),
+                            f"办理结果各项之和 {sum(values)} ≠ 总计 {total}"))
+    return found
+
+
+def applicant_sum(cells: dict, columns: list[str]) -> list[Check]:
+    """R3: the applicant columns add up to the 总计 column, in every row."""
+    found = []
+    for row in dict.fromkeys(r for r, _ in cells):
+        values = [cells.get((row, c)) for c in columns[:-1]]
+        total = cells.get((row, columns[-1]))
+        if total is None or None in values:
+            continue
+        found.append(_check("applicant_sum", row, total, sum(values),
+                            f"各类申请人之和 {sum(values)} ≠ 总计 {total}"))
+    return found
+
+
+def review_sum(cells: dict) -> list[Check]:
+    """R4: upheld + corrected + other + pending = total, for review and both kinds of litigation."""
+    found = []
+    for group in GROUPS:
+        values = [cells.get((group, r)) for r in RESULTS]
+        total = cells.get((group, "total"))
+        if total is None or None in values:
+            continue
+        found.append(_check("review_sum", group, total, sum(values),
+                            f"维持 + 纠正 + 其他 + 尚未审结 = {sum(values)} ≠ 总计 {total}"))
+    return found
+
+
+def table_sums(values: dict, rules: list[dict]) -> list[Check]:
+    """The statistics table's own sums (parsers/data/pre2019_stats.yml)."""
+    found = []
+    for rule in rules:
+        total, parts = values.get(rule["total"]), [values.get(p) for p in rule["parts"]]
+        if total is None or None in parts:
+            continue
+        if rule["op"] == ">=each":
+            largest = max(parts)
+            found.append(_check(rule["check"], rule["total"], total, largest,
+                                f"{rule['total']} {total} is smaller than one of its parts ({largest})", ">="))
+        else:
+            found.append(_check(rule["check"], rule["total"], total, sum(parts),
+                                f"{rule['total']} {total} vs the sum of its parts {sum(parts)}", rule["op"]))
+    return found

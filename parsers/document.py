@@ -1,0 +1,202 @@
+"""Step 2: a report's text to a document: metadata and sections.
+
+Works on the folded text (same offsets as the original) and never lets page
+furniture (breadcrumbs, counters, share buttons) or injected spam become a
+title, an agency or a section.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import data, regions
+from .model import Issue, Metadata, Section
+from .textutil import Line, fold, lines, squash
+
+YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+ISO_DATE = re.compile(r"((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})")
+CN_DATE = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+PUBLISHED_FIELD = re.compile(r"(发布时间|发布日期|成文日期|公开日期|发文日期)\s*[:：]\s*")
+PERIOD = re.compile(r"统计(期限|时限|时间|区间|周期)[^。\n]{0,20}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
+TITLE_FIELD = re.compile(r"^\s*标题\s*[:：]\s*(?P<title>\S.*?)\s*$")
+HEADING = [
+    (1, re.compile(r"^[ \t]*(?P<number>[一二三四五六七八九十]{1,3})[ \t]*[、.][ \t]*(?P<rest>\S.*)$")),
+    (2, re.compile(r"^[ \t]*(?P<number>\([一二三四五六七八九十]{1,3}\))[ \t]*(?P<rest>\S.*)$")),
+    (3, re.compile(r"^[ \t]*(?P<number>\d{1,2}[.、](?!\d))[ \t]*(?P<rest>\S.*)$")),
+    # An attachment (附件: 政府信息公开情况统计表) ends the report's last section.
+    (1, re.compile(r"^[ \t]*(?P<number>附件\s*\d*)[ \t]*[:：]?[ \t]*(?P<rest>\S.{0,40})?$")),
+]
+
+
+def is_noise(line_text: str) -> bool:
+    folded = fold(line_text)
+    return any(p.search(folded) for p in data.noise_patterns())
+
+
+def spam_in(text: str) -> list[str]:
+    return [word for word in data.spam_words() if word in text]
+
+
+def analyse(text: str) -> tuple[Metadata, list[Issue]]:
+    rules = data.load("document")
+    all_lines = lines(text)
+    issues = [Issue("warning", f"the page contains injected spam text {word!r}; it was ignored")
+              for word in spam_in(text)]
+    meta = Metadata()
+    title_line = find_title(text, all_lines, rules)
+    if title_line:
+        meta.title_span = _title_span(title_line)
+        meta.title = text[meta.title_span[0]:meta.title_span[1]]
+        meta.body_start = title_line.end
+    else:
+        issues.append(Issue("warning", "no title found"))
+    meta.doc_type = classify(meta.title, rules)
+    meta.published_date = find_published_date(text, all_lines)
+    meta.year, year_note = find_year(text, meta.title, meta.published_date)
+    if year_note:
+        issues.append(Issue("warning", year_note))
+    meta.agency = find_agency(meta.title, rules)
+    region = regions.resolve(meta.agency) or regions.resolve(meta.title)
+    if region:
+        meta.province, meta.city, meta.county, meta.region_code = (
+            region.province, region.city, region.county, region.region_code)
+    return meta, issues
+
+
+def _title_span(line: Line) -> tuple[int, int]:
+    field = TITLE_FIELD.match(fold(line.text))
+    if field:  # "标题: …" in a scraped page's header
+        return line.start + field.start("title"), line.start + field.end("title")
+    lead = len(line.text) - len(line.text.lstrip())
+    return line.start + lead, line.start + len(line.text.rstrip())
+
+
+def find_title(text: str, all_lines: list[Line], rules: dict) -> Line | None:
+    for line in all_lines[:60]:
+        if TITLE_FIELD.match(fold(line.text)):
+            return line
+    pattern, cover = re.compile(rules["title_pattern"]), re.compile(rules["cover_letter_pattern"])
+    for line in all_lines[:60]:
+        s = squash(line.text)
+        if len(s) > 80 or is_noise(line.text) or spam_in(s) or cover.search(s) or s.startswith("《"):
+            continue
+        if pattern.search(s):
+            return line
+    return None
+
+
+def classify(title: str | None, rules: dict) -> str:
+    if not title:
+        return "other"
+    s = squash(title)
+    return next((rule["doc_type"] for rule in rules["doc_types"] if re.search(rule["pattern"], s)), "other")
+
+
+def find_published_date(text: str, all_lines: list[Line]) -> str | None:
+    """The page's 发布时间 field, else the last line that is only a date (the signature)."""
+    folded = fold(text)
+    for m in PUBLISHED_FIELD.finditer(folded):
+        date = ISO_DATE.match(folded, m.end()) or CN_DATE.match(folded, m.end())
+        if date:
+            return _iso(*date.groups())
+    for line in reversed(all_lines):
+        m = CN_DATE.fullmatch(fold(line.text).strip())
+        if m:
+            return _iso(*m.groups())
+    return None
+
+
+def _iso(year: str, month: str, day: str) -> str | None:
+    y, m, d = int(year), int(month), int(day)
+    return f"{y:04d}-{m:02d}-{d:02d}" if 1 <= m <= 12 and 1 <= d <= 31 else None
+
+
+def find_year(text: str, title: str | None, published: str | None) -> tuple[int | None, str | None]:
+    """The year the report covers: from the title, else its statistics period."""
+    if title:
+        m = YEAR.search(fold(title))
+        if m:
+            return int(m.group(1)), None
+    m = PERIOD.search(fold(text))
+    if m:
+        return int(m.group(2)), None
+    if published:
+        return int(published[:4]) - 1, "the title names no year; the year was taken as the year before publication"
+    return None, "no year found: the title names none and there is no statistics period or publication date"
+
+
+def find_agency(title: str | None, rules: dict) -> str | None:
+    """The issuing body from the title: 君山区人民政府2016年… or 云城区2018年度… (云城区人民政府)."""
+    if not title:
+        return None
+    s = squash(title)
+    m = re.search(r"((?:19|20)\d{2}\s*年|关于|落实|《)", s)
+    prefix = s[: m.start()] if m else ""
+    if not prefix or spam_in(prefix):
+        return None
+    if any(prefix.endswith(suffix) for suffix in rules["agency_suffixes"]):
+        return prefix
+    for suffix, government in rules["division_suffixes"].items():
+        if prefix.endswith(suffix):
+            return prefix + government
+    return prefix
+
+
+def find_sections(text: str, start: int, end: int, skip: list[tuple[int, int]]) -> list[Section]:
+    """Numbered headings (一、 / （一） / 1.) between start and end, outside the table regions in skip."""
+    rules = data.load("document")
+    heads = []
+    all_lines = lines(text, start, end)
+    for n, line in enumerate(all_lines):
+        if any(s <= line.start < e for s, e in skip) or "|" in line.text or is_noise(line.text):
+            continue
+        folded = fold(line.text)
+        for level, pattern in HEADING:
+            m = pattern.match(folded)
+            if m:
+                following = all_lines[n + 1].text if n + 1 < len(all_lines) else ""
+                heads.append((level, line, m, following))
+                break
+    sections = []
+    for i, (level, line, m, following) in enumerate(heads):
+        section_end = next((h[1].start for h in heads[i + 1:] if h[0] <= level), end)
+        parent = next((s.ordinal for s in reversed(sections) if s.level < level), None)
+        # An attachment's name is often on the line after 附件.
+        heading = _heading(line.text[m.start("rest"):] if m.group("rest") else following)
+        sections.append(Section(
+            ordinal=i + 1, level=level, number=line.text[m.start("number"):m.end("number")],
+            heading=heading, start=line.start + len(line.text) - len(line.text.lstrip()),
+            end=_trim_end(text, section_end), key=_section_key(level, heading, rules), parent=parent))
+    return sections
+
+
+def _heading(rest: str) -> str:
+    """The heading words: up to the first full stop when the line runs on into text."""
+    rest = rest.strip()
+    stop = re.search(r"[。;；:：]", rest)
+    if stop and stop.start() <= 60:
+        return rest[: stop.start()]
+    return rest if len(rest) <= 60 else re.split(r"[,，:：]", rest)[0][:60]
+
+
+def _section_key(level: int, heading: str, rules: dict) -> str | None:
+    if level != 1:
+        return None
+    s = squash(heading)
+    return next((r["key"] for r in rules["section_keys"] if any(w in s for w in r["match"])), None)
+
+
+def _trim_end(text: str, end: int) -> int:
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def body_end(text: str) -> int:
+    """End of the report's last line of content: trailing page furniture is not part of it."""
+    for line in reversed(lines(text)):
+        stripped = line.text.strip()
+        if is_noise(line.text) or re.fullmatch(r"[\d\W_]{0,3}", stripped):
+            continue
+        return line.end
+    return len(text)

@@ -1,0 +1,140 @@
+"""Step 3c: figures stated in the report's prose.
+
+Every Arabic number followed by a counting unit is a figure, keyed by the
+vocabulary in parsers/data/vocabulary.yml. Dates, document numbers (〔2016〕19号),
+ordinals (第17次), phone numbers and digit runs that scraping glued together
+(20181120181231 was 2018年1月1日至2018年12月31日) have no counting unit, or
+are recognised as glued, and are not figures.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from . import data
+from .model import Cell, Metric
+from .textutil import fold, squash
+
+CLAUSE_BREAK = "，,。；;：:！!？?、\n\r（）()"
+SENTENCE_BREAK = "。；;！!？?\n\r"
+NEGATION = re.compile(r"没有|未(?!来|能|经|按|予)|无(?!法|论|纸|缝|偿|障碍|正当|故)")
+GLUED_YEAR = re.compile(r"^(199\d|20[0-3]\d)\d{2,}$")
+
+
+@functools.lru_cache(maxsize=1)
+def _quantity() -> re.Pattern:
+    vocab = data.load("vocabulary")
+    units = "|".join(re.escape(u) for u in sorted(vocab["units"], key=len, reverse=True))
+    before = "|".join(re.escape(w) for w in vocab["approximate_before"])
+    after = "|".join(re.escape(w) for w in vocab["approximate_after"])
+    return re.compile(
+        rf"(?P<before>{before})?(?<![0-9A-Za-z.\-—/第])(?P<num>\d+(?:\.\d+)?)(?![0-9])"
+        rf"(?P<after>{after})?[ \t]?(?P<mult>万|亿)?(?P<unit>{units})")
+
+
+def extract(text: str, spans: list[tuple[int, int]]) -> list[Metric]:
+    """Figures in text[s:e] for each (s, e) in spans (the report's prose)."""
+    vocab = data.load("vocabulary")
+    folded = fold(text)
+    metrics: list[Metric] = []
+    for start, end in spans:
+        previous_end = start
+        for m in _quantity().finditer(folded, start, end):
+            metric = _figure(text, folded, m, start, previous_end, vocab)
+            previous_end = m.end()
+            if metric:
+                metric.part_of = _head_of(folded, metric, metrics, start)
+                metrics.append(metric)
+        metrics += _zero_statements(text, folded, start, end, vocab)
+    return metrics
+
+
+def _figure(text: str, folded: str, m: re.Match, floor: int, previous_end: int, vocab: dict) -> Metric | None:
+    number, unit, mult = m.group("num"), m.group("unit"), m.group("mult")
+    if GLUED_YEAR.match(number):
+        return None  # a year glued to other digits by lost characters, not a count
+    if mult and unit == "元":
+        unit, mult = mult + unit, None
+    value = float(number) * {"万": 10_000, "亿": 100_000_000}.get(mult, 1)
+    value = int(value) if value.is_integer() else value
+    raw_start = m.start("before") if m.group("before") else m.start("num")
+    raw_end = max(m.end("num"), m.end("after") if m.group("after") else 0, m.end("mult") if mult else 0)
+    _, label = _label(text, folded, raw_start, floor)
+    key = _key(_contexts(folded, raw_start, floor, previous_end), unit, vocab["figures"])
+    return Metric(metric=key, label=label, unit=unit, source="text",
+                  approximate=bool(m.group("before") or m.group("after")),
+                  cell=Cell(value, text[raw_start:raw_end], raw_start, raw_end))
+
+
+def _label(text: str, folded: str, position: int, floor: int) -> tuple[int, str]:
+    """The clause before position; for a list item with no words of its own (、45个), the one before that."""
+    start = _clause_start(folded, position, floor)
+    label = text[start:position].strip()
+    if not label and start - 1 > floor:
+        start = _clause_start(folded, start - 1, floor)
+        label = text[start:position].strip()
+    return start, re.sub(r"\s+", "", label)
+
+
+def _clause_start(folded: str, position: int, floor: int, breaks: str = CLAUSE_BREAK) -> int:
+    i = position
+    while i > floor and folded[i - 1] not in breaks:
+        i -= 1
+    return i
+
+
+def _contexts(folded: str, position: int, floor: int, previous_end: int) -> dict[str, str]:
+    """Words a rule may look at: the phrase since the last comma or figure (a list joined by 、
+    stays together: 行政复议、提起行政诉讼案件3宗), or the whole sentence so far."""
+    phrase = max(_clause_start(folded, position, floor, CLAUSE_BREAK.replace("、", "")), previous_end)
+    sentence = _clause_start(folded, position, floor, SENTENCE_BREAK)
+    return {"phrase": squash(folded[phrase:position]), "sentence": squash(folded[sentence:position])}
+
+
+def _matches(rule: dict, label: str) -> bool:
+    return (all(w in label for w in rule.get("all", []))
+            and (not rule.get("any") or any(w in label for w in rule["any"]))
+            and not any(w in label for w in rule.get("none", [])))
+
+
+def _key(contexts: dict[str, str], unit: str, rules: list[dict]) -> str:
+    return next((r["key"] for r in rules
+                 if unit in r["units"] and _matches(r, contexts[r.get("context", "phrase")])), "other")
+
+
+def _head_of(folded: str, metric: Metric, earlier: list[Metric], floor: int) -> int | None:
+    """Index of the total that a 其中 figure breaks down (same sentence, before 其中, same unit)."""
+    position = metric.cell.start
+    sentence = position
+    while sentence > floor and folded[sentence - 1] not in SENTENCE_BREAK:
+        sentence -= 1
+    among = folded.rfind("其中", sentence, position)
+    if among < 0 or metric.unit == "%":
+        return None
+    for index in range(len(earlier) - 1, -1, -1):
+        head = earlier[index]
+        if head.cell.start < sentence:
+            break
+        if head.cell.end <= among and head.unit == metric.unit and head.part_of is None:
+            return index
+    return None
+
+
+def _zero_statements(text: str, folded: str, start: int, end: int, vocab: dict) -> list[Metric]:
+    metrics = []
+    clause_start = start
+    for i in range(start, end + 1):
+        if i < end and folded[i] not in CLAUSE_BREAK.replace("、", ""):
+            continue
+        clause = folded[clause_start:i]
+        negation = NEGATION.search(clause)
+        if negation and not _quantity().search(clause):
+            after = squash(clause[negation.end():])
+            s, e = clause_start + negation.start(), clause_start + negation.end()
+            for topic in vocab["zero_topics"]:
+                if _matches(topic, after):
+                    metrics.append(Metric(metric=topic["key"], label=re.sub(r"\s+", "", text[clause_start:i]),
+                                          unit=None, source="text", cell=Cell(0, text[s:e], s, e)))
+        clause_start = i + 1
+    return metrics

@@ -1,0 +1,114 @@
+"""Plain data passed between the parsing steps.
+
+Every value that comes from a report carries `start`/`end`: character offsets
+(code points, end exclusive) into the report's text, so that
+`text[start:end]` is the value exactly as the report wrote it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Source:
+    """A report's text, and where it came from."""
+
+    path: str  # path under the corpus folder, with forward slashes
+    format: str  # txt, html, pdf, docx, md
+    sha256: str
+    text: str
+    source_url: str | None = None
+
+
+@dataclass
+class Section:
+    ordinal: int
+    level: int  # 1 for 一、, 2 for （一）, 3 for 1.
+    number: str  # as written: 三, （一）, 1.
+    heading: str
+    start: int
+    end: int
+    key: str | None = None  # template section key (overview, requests...)
+    parent: int | None = None  # ordinal of the enclosing section
+
+
+@dataclass
+class Cell:
+    """One value printed in a table, or one figure stated in prose."""
+
+    value: float | None  # None for blank cells and dashes
+    value_raw: str
+    start: int
+    end: int
+
+
+@dataclass
+class Metric:
+    metric: str  # canonical key
+    label: str  # the report's own words for it
+    cell: Cell
+    unit: str | None
+    source: str  # "table" or "text"
+    approximate: bool = False  # 余, 多, 近, 约: the report gives a bound, not a count
+    part_of: int | None = None  # index of the metric this one breaks down (其中…)
+
+
+@dataclass
+class Outcome:
+    outcome: str  # table 三 row key
+    applicant_type: str  # table 三 column key
+    cell: Cell
+
+
+@dataclass
+class ReviewLitigation:
+    proceeding: str  # admin_review, litigation_direct, litigation_after_review, litigation
+    result: str  # upheld, corrected, other, pending, total
+    cell: Cell
+
+
+@dataclass
+class Check:
+    check: str
+    scope: str
+    expected: float | None
+    actual: float | None
+    passed: bool
+    detail: str
+
+
+@dataclass
+class Issue:
+    severity: str  # error or warning
+    message: str
+
+
+@dataclass
+class Metadata:
+    title: str | None = None
+    title_span: tuple[int, int] | None = None
+    agency: str | None = None
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    region_code: str | None = None
+    year: int | None = None
+    published_date: str | None = None
+    doc_type: str = "other"
+    body_start: int = 0  # where the report proper starts (after any cover letter)
+
+
+@dataclass
+class ParsedReport:
+    """Everything the parsers found in one file. No database, no ids."""
+
+    source: Source
+    metadata: Metadata = field(default_factory=Metadata)
+    template: str = "narrative"
+    sections: list[Section] = field(default_factory=list)
+    metrics: list[Metric] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    review_litigation: list[ReviewLitigation] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)

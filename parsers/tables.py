@@ -1,0 +1,261 @@
+"""Step 3b: the official tables, read from their cells with a layout.
+
+A layout (parsers/data/<template>.yml) lists a table's rows with the words
+that identify each row's label. Rows are found by those words, never by
+position, and each row takes the numbers that follow its label up to the
+next label that is itself a row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import data
+from .cells import Token, tokenize
+from .model import Issue, Metric, Outcome, ReviewLitigation
+from .textutil import fold, squash
+
+LAYOUTS = ("t2021", "t2019")
+
+# Headings that open the 2019/2021 tables (matched on folded text, at a line start).
+HEADINGS = {
+    "table2": re.compile(r"^[ \t]*二[、.][ \t]*主动公开政府信息(的)?情况", re.M),
+    "table3": re.compile(r"^[ \t]*三[、.][ \t]*收到和处理政府信息公开申请(的)?情况", re.M),
+    "table4": re.compile(r"^[ \t]*四[、.][^\n|]*(行政复议|行政诉讼)", re.M),
+    "after4": re.compile(r"^[ \t]*五[、.]", re.M),
+}
+PRE2019_START = re.compile(r"统\s*计\s*指\s*标|政府信息公开情况统计表")
+
+
+@dataclass
+class Region:
+    start: int
+    end: int
+
+
+@dataclass
+class Tables:
+    template: str = "narrative"
+    regions: dict[str, Region] = field(default_factory=dict)
+    metrics: list[Metric] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    review_litigation: list[ReviewLitigation] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def extract(text: str, year: int | None, body_start: int = 0) -> Tables:
+    """The report's official tables, if it has any, and the template they follow.
+
+    Headings alone prove nothing (a narrative report has 四、行政复议数量 in
+    its statistics table), so a layout counts only when its rows are found.
+    """
+    folded = fold(text)
+    regions = find_regions(folded, body_start)
+    official = {n: r for n, r in regions.items() if n in ("table2", "table3", "table4")}
+    if official:
+        result = _read_official(text, folded, official, year)
+        if result.outcomes or any(m.metric.startswith("art20") for m in result.metrics):
+            return result
+    if "pre2019" in regions:
+        layout = data.load("pre2019_stats")
+        metrics = read_pre2019(text, regions["pre2019"], layout)
+        if metrics:
+            return Tables("pre2019_stats", {"pre2019": regions["pre2019"]}, metrics,
+                          review_litigation=pre2019_review_litigation(metrics, layout))
+    return Tables()
+
+
+def _read_official(text: str, folded: str, regions: dict[str, Region], year: int | None) -> Tables:
+    result = Tables(template=detect_layout(folded, regions, year), regions=regions)
+    layout = data.load(result.template)
+    if "table2" in regions:
+        result.metrics += read_table2(text, regions["table2"], layout)
+    if "table3" in regions:
+        outcomes, issues = read_table3(text, regions["table3"], layout)
+        result.outcomes += outcomes
+        result.issues += issues
+    if "table4" in regions:
+        review, issues = read_table4(text, regions["table4"], layout)
+        result.review_litigation += review
+        result.issues += issues
+    return result
+
+
+def find_regions(folded: str, body_start: int = 0) -> dict[str, Region]:
+    found = {name: m for name, pattern in HEADINGS.items()
+             if (m := pattern.search(folded, body_start))}
+    regions = {}
+    order = ["table2", "table3", "table4", "after4"]
+    for i, name in enumerate(order[:-1]):
+        if name not in found:
+            continue
+        start = _line_end(folded, found[name].end())
+        end = next((found[n].start() for n in order[i + 1:] if n in found and found[n].start() > start),
+                   len(folded))
+        regions[name] = Region(start, end)
+    m = PRE2019_START.search(folded, body_start)
+    if m:
+        regions["pre2019"] = Region(m.start(), len(folded))
+    return regions
+
+
+def _line_end(text: str, position: int) -> int:
+    newline = text.find("\n", position)
+    return len(text) if newline < 0 else newline
+
+
+def detect_layout(folded: str, regions: dict[str, Region], year: int | None) -> str:
+    """t2019 or t2021, from the words only one of the two tables uses."""
+    table_text = squash("".join(folded[r.start:r.end] for n, r in regions.items() if n in ("table2", "table3")))
+    scores = {name: sum(1 for word in data.load(name)["detect"] if word in table_text) for name in LAYOUTS}
+    if scores["t2021"] != scores["t2019"]:
+        return max(scores, key=scores.get)
+    return "t2019" if year is not None and year < 2021 else "t2021"
+
+
+# --- matching labels to layout rows -------------------------------------------
+
+def _match_length(label: str, row: dict) -> int:
+    if label in row.get("exact", []):
+        return len(label) + 100  # a whole-label match beats any partial one
+    return max((len(word) for word in row.get("match", []) if word in label), default=0)
+
+
+def match_row(token: Token, rows: list[dict], start: int = 0, taken: set[int] = frozenset()) -> int | None:
+    """Index of the row whose words best fit the label: longest match, then nearest after start."""
+    label = token.key_text
+    best, best_length = None, 0
+    for index in list(range(start, len(rows))) + list(range(0, start)):
+        if index in taken:
+            continue
+        length = _match_length(label, rows[index])
+        if length > best_length:
+            best, best_length = index, length
+    return best
+
+
+def _is_row_label(token: Token, rows: list[dict]) -> bool:
+    return token.kind == "label" and any(_match_length(token.key_text, row) for row in rows)
+
+
+def read_rows(tokens: list[Token], rows: list[dict]) -> list[tuple[dict, Token, list[Token], Token | None]]:
+    """(row, label token, value tokens, unit token) for every row found, in order.
+
+    A data row must be followed by at least one value; a label that fits a
+    data row but is followed by another row's label is a column header
+    (总计, 其他) and is skipped.
+    """
+    found = []
+    filled = set()
+    pointer = 0
+    for i, token in enumerate(tokens):
+        if token.kind != "label":
+            continue
+        index = match_row(token, rows, pointer, filled)
+        if index is None:
+            continue
+        row = rows[index]
+        values, unit = [], None
+        for following in tokens[i + 1:]:
+            if following.kind in ("number", "dash"):
+                values.append(following)
+            elif following.kind == "unit":
+                unit = unit or following
+            elif _is_row_label(following, rows):
+                break
+        if row.get("kind", "data") == "data" and not values:
+            continue
+        filled.add(index)
+        pointer = index + 1
+        found.append((row, token, values, unit))
+    return found
+
+
+def _label(token: Token) -> str:
+    return re.sub(r"\s*[\r\n]+\s*", "", token.text)
+
+
+# --- the tables ------------------------------------------------------------------
+
+def read_table2(text: str, region: Region, layout: dict) -> list[Metric]:
+    tokens = tokenize(text, region.start, region.end)
+    captions = [(i, sub) for i, t in enumerate(tokens) if t.kind == "label"
+                for sub in layout["table2"] if squash(sub["caption"]) in squash(t.text)]
+    metrics = []
+    for n, (i, sub) in enumerate(captions):
+        end = captions[n + 1][0] if n + 1 < len(captions) else len(tokens)
+        part = tokens[i + 1:end]
+        units = sub["unit"] if isinstance(sub["unit"], list) else [sub["unit"]] * len(sub["columns"])
+        headers = _column_headers(part, sub)
+        for row, label, values, _ in read_rows(part, sub["rows"]):
+            if len(values) != len(sub["columns"]):
+                continue  # a row with missing cells: which cell is missing is not knowable here
+            for column, unit, value, header in zip(sub["columns"], units, values, headers):
+                metrics.append(Metric(
+                    metric=f"{sub['key']}.{row['key']}.{column}",
+                    label=f"{_label(label)} {header}".strip(),
+                    cell=value.cell(), unit=_cell_unit(value) or unit, source="table"))
+    return metrics
+
+
+def _column_headers(tokens: list[Token], sub: dict) -> list[str]:
+    headers = []
+    for token in tokens:
+        if token.kind != "label" or _is_row_label(token, sub["rows"]):
+            break
+        if "信息内容" not in squash(token.text):
+            headers.append(_label(token))
+    return headers if len(headers) == len(sub["columns"]) else [""] * len(sub["columns"])
+
+
+def _cell_unit(token: Token) -> str | None:
+    m = re.search(r"(万元|元)\s*$", fold(token.text))
+    return m.group(1) if m else None
+
+
+def read_table3(text: str, region: Region, layout: dict) -> tuple[list[Outcome], list[Issue]]:
+    tokens = tokenize(text, region.start, region.end)
+    columns = layout["table3"]["columns"]
+    outcomes, issues = [], []
+    for row, label, values, _ in read_rows(tokens, layout["table3"]["rows"]):
+        if not values:
+            continue
+        if len(values) != len(columns):
+            issues.append(Issue("warning", f"table 三 row {_label(label)!r} has {len(values)} cells, "
+                                           f"expected {len(columns)}; its values were not stored"))
+            continue
+        outcomes += [Outcome(row["key"], column, value.cell()) for column, value in zip(columns, values)]
+    return outcomes, issues
+
+
+def read_table4(text: str, region: Region, layout: dict) -> tuple[list[ReviewLitigation], list[Issue]]:
+    tokens = tokenize(text, region.start, region.end)
+    values = [t for t in tokens if t.kind in ("number", "dash")]
+    columns = layout["table4"]["columns"]
+    if len(values) != len(columns):
+        if not values:
+            return [], []
+        return [], [Issue("warning", f"table 四 has {len(values)} cells, expected {len(columns)}; "
+                                     "its values were not stored")]
+    return [ReviewLitigation(p, r, v.cell()) for (p, r), v in zip(columns, values)], []
+
+
+def read_pre2019(text: str, region: Region, layout: dict) -> list[Metric]:
+    tokens = tokenize(text, region.start, region.end)
+    metrics = []
+    for row, label, values, unit in read_rows(tokens, layout["rows"]):
+        if not values:
+            continue
+        metrics.append(Metric(metric=row["key"], label=_label(label), cell=values[0].cell(),
+                              unit=unit.text if unit else row.get("unit"), source="table"))
+    return metrics
+
+
+def pre2019_review_litigation(metrics: list[Metric], layout: dict) -> list[ReviewLitigation]:
+    mapping = layout["review_litigation"]
+    return [ReviewLitigation(*mapping[m.metric], m.cell) for m in metrics if m.metric in mapping]
+
+
+def covered_spans(tables: Tables) -> list[tuple[int, int]]:
+    return [(r.start, r.end) for r in tables.regions.values()]
