@@ -1,0 +1,33 @@
+# OGI Reports. `make serve` builds and serves the site; `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB := data/ogi.db
+INSPECT := data/inspect.json
+HOST ?= 127.0.0.1
+PORT ?= 8001
+# A read-only public site: immutable database, no suggested facets, bounded SQL.
+DATASETTE_OPTIONS := -m metadata.yml --template-dir templates --plugins-dir plugins \
+	--setting suggest_facets off --setting sql_time_limit_ms 3000 --setting default_cache_ttl 600
+
+.PHONY: install build serve test clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+build: install
+	$(BIN)/python build.py --db $(DB) reports
+	$(BIN)/datasette inspect $(DB) --inspect-file $(INSPECT)
+
+serve: build
+	$(BIN)/datasette serve -i $(DB) --inspect-file $(INSPECT) $(DATASETTE_OPTIONS) -h $(HOST) -p $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) data .pytest_cache
