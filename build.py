@@ -185,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no files under {', '.join(map(str, args.paths))}")
 
     tables = parse_all(files)
+    if not tables["reports"]:
+        print(summary(tables))
+        print(f"nothing could be built; {args.db} was left as it was", file=sys.stderr)
+        return 1
     for n, row in enumerate(tables["build_issues"], start=1):
         row["id"] = n
     args.db.parent.mkdir(parents=True, exist_ok=True)
@@ -197,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         temporary.unlink(missing_ok=True)
     print(summary(tables))
     print(f"wrote {args.db}")
-    return 0 if tables["reports"] else 1
+    return 0
 
 
 if __name__ == "__main__":

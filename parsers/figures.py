@@ -87,7 +87,10 @@ def _clause_start(folded: str, position: int, floor: int, breaks: str = CLAUSE_B
 def _contexts(folded: str, position: int, floor: int, previous_end: int) -> dict[str, str]:
     """Words a rule may look at: the phrase since the last comma or figure (a list joined by 、
     stays together: 行政复议、提起行政诉讼案件3宗), or the whole sentence so far."""
-    phrase = max(_clause_start(folded, position, floor, CLAUSE_BREAK.replace("、", "")), previous_end)
+    breaks = CLAUSE_BREAK.replace("、", "")
+    phrase = max(_clause_start(folded, position, floor, breaks), previous_end)
+    if not folded[phrase:position].strip() and phrase - 1 > floor:  # 总访问量:29465589次
+        phrase = max(_clause_start(folded, phrase - 1, floor, breaks), previous_end)
     sentence = _clause_start(folded, position, floor, SENTENCE_BREAK)
     return {"phrase": squash(folded[phrase:position]), "sentence": squash(folded[sentence:position])}
 

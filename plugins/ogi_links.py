@@ -2,7 +2,7 @@
 
 Any row that has report_id, start and end (the metrics, application_outcomes
 and review_litigation tables, and canned queries that select those columns)
-gets its value, count or value_raw cell rendered as a link to
+gets its value or count cell rendered as a link to
 /report/{report_id}?start=…&end=…#hl.
 """
 
@@ -11,7 +11,7 @@ from urllib.parse import quote
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-VALUE_COLUMNS = {"value", "count", "value_raw"}
+VALUE_COLUMNS = {"value", "count"}
 
 
 def _get(row, key):

@@ -1,0 +1,79 @@
+"""Shared fixtures: a database built from reports/ by build.py, and a real
+Datasette server on 127.0.0.1 serving it with the project's metadata,
+templates and plugins."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import build  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def built_db(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("db") / "ogi.db"
+    assert build.main(["--db", str(db), str(ROOT / "reports")]) == 0
+    return db
+
+
+@pytest.fixture(scope="session")
+def db(built_db):
+    conn = sqlite3.connect(built_db)
+    conn.row_factory = sqlite3.Row
+    yield conn
+    conn.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def site(built_db):
+    """Base URL of a running Datasette, started the way `make serve` starts it."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "datasette", "serve", "-i", str(built_db), "-m", "metadata.yml",
+         "--template-dir", "templates", "--plugins-dir", "plugins", "--setting", "suggest_facets", "off",
+         "-h", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/-/versions.json").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError("datasette did not start: " + process.stdout.read().decode(errors="replace"))
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def get(site):
+    def fetch(path: str, **params) -> httpx.Response:
+        # httpx would drop a query string already in path if given params too
+        return httpx.get(site + path, params=params or None, timeout=30)
+    return fetch
+
+
+def load_expectations() -> list[dict]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "tests" / "expected").glob("*.expect.json"))]

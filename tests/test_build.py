@@ -1,0 +1,144 @@
+"""build.py as a user runs it: arguments, a database replaced only when a build
+finishes, and bad files recorded while every other report is still built."""
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+import build
+
+SEED_2016 = ROOT / "reports" / "000_680e7faf37592182.txt"
+
+
+def run_build(*args):
+    return subprocess.run([sys.executable, "build.py", *map(str, args)], cwd=ROOT, capture_output=True, text=True)
+
+
+def rows(db, sql, params=()):
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def test_bad_arguments_exit_non_zero(tmp_path):
+    result = run_build("--db", tmp_path / "x.db", tmp_path / "no-such-folder")
+    assert result.returncode == 2 and "no such file or folder" in result.stderr
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_empty_folder_is_an_error(tmp_path):
+    (tmp_path / "reports").mkdir()
+    result = run_build("--db", tmp_path / "x.db", tmp_path / "reports")
+    assert result.returncode == 2 and "no files" in result.stderr
+
+
+def test_summary_is_printed(tmp_path):
+    result = run_build("--db", tmp_path / "ogi.db", "reports")
+    assert result.returncode == 0
+    assert "5 reports" in result.stdout and "t2021" in result.stdout and "checks" in result.stdout
+
+
+def test_nothing_built_keeps_the_old_database(tmp_path):
+    db = tmp_path / "ogi.db"
+    assert build.main(["--db", str(db), str(SEED_2016)]) == 0
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "empty.txt").write_bytes(b"")
+    assert build.main(["--db", str(db), str(junk)]) == 1
+    assert [r["id"] for r in rows(db, "select id from reports")] == ["000_680e7faf37592182"]
+    assert not list(tmp_path.glob("*.building"))
+
+
+@pytest.fixture()
+def messy_corpus(tmp_path):
+    """The seeds plus the broken files a crawl brings."""
+    folder = tmp_path / "reports"
+    shutil.copytree(ROOT / "reports", folder)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "junk.txt").write_bytes(bytes(range(256)) * 40)
+    (folder / "gbk" ).mkdir()
+    (folder / "gbk" / "junshan.txt").write_bytes(SEED_2016.read_text(encoding="utf-8").replace("浏览次数:1", "").encode("gbk"))
+    (folder / "copy-of-2016.txt").write_bytes(SEED_2016.read_bytes())
+    (folder / "no-year.txt").write_text("某某局政府信息公开工作年度报告\n一、总体情况\n本局认真落实条例，共主动公开政府信息25条。\n", encoding="utf-8")
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4 not really")
+    (folder / "notes.json").write_text("{}")
+    db = tmp_path / "ogi.db"
+    assert build.main(["--db", str(db), str(folder)]) == 0
+    return db
+
+
+def issues_for(db, name):
+    return rows(db, "select * from build_issues where source_path = ?", [name])
+
+
+def test_empty_file_is_recorded(messy_corpus):
+    [issue] = issues_for(messy_corpus, "empty.txt")
+    assert issue["severity"] == "error" and "empty.txt" in issue["message"] and "empty" in issue["message"]
+
+
+def test_binary_junk_is_recorded(messy_corpus):
+    [issue] = issues_for(messy_corpus, "junk.txt")
+    assert issue["severity"] == "error" and "binary" in issue["message"]
+
+
+def test_gbk_page_is_read_like_its_utf8_original(messy_corpus):
+    gbk = rows(messy_corpus, "select metric, value, value_raw from metrics where report_id = 'gbk--junshan' order by start")
+    original = rows(messy_corpus, "select metric, value, value_raw from metrics where report_id = '000_680e7faf37592182' order by start")
+    assert gbk == original and len(gbk) > 10
+    [report] = rows(messy_corpus, "select title, year from reports where id = 'gbk--junshan'")
+    assert report == {"title": "君山区人民政府2016年政府信息公开工作年度报告", "year": 2016}
+
+
+def test_same_file_twice_is_one_report(messy_corpus):
+    assert rows(messy_corpus, "select count(*) as n from reports where source_sha256 = "
+                              "(select source_sha256 from reports where id = '000_680e7faf37592182')") == [{"n": 1}]
+    [issue] = issues_for(messy_corpus, "copy-of-2016.txt")
+    assert issue["severity"] == "warning" and "000_680e7faf37592182.txt" in issue["message"]
+
+
+def test_report_with_no_year(messy_corpus):
+    [report] = rows(messy_corpus, "select year, title from reports where id = 'no-year'")
+    assert report["year"] is None and report["title"] == "某某局政府信息公开工作年度报告"
+    [issue] = issues_for(messy_corpus, "no-year.txt")
+    assert issue["severity"] == "warning" and "no year" in issue["message"]
+
+
+def test_formats_not_read_yet_and_other_files_are_recorded(messy_corpus):
+    [pdf] = issues_for(messy_corpus, "scan.pdf")
+    assert pdf["severity"] == "error" and "PDF" in pdf["message"]
+    [other] = issues_for(messy_corpus, "notes.json")
+    assert other["severity"] == "warning"
+
+
+def test_every_good_report_survives_the_bad_ones(messy_corpus):
+    ids = {r["id"] for r in rows(messy_corpus, "select id from reports")}
+    assert ids == {"000_680e7faf37592182", "001_b722d12b70247cc9", "002_7a6cba6d02a39fa6", "003_85b1cd000e56671f",
+                   "004_14180acebc5eaf6b", "gbk--junshan", "no-year"}
+    assert rows(messy_corpus, "select count(*) as n from application_outcomes") == [{"n": 175}]
+
+
+def test_ids_are_stable_across_rebuilds(tmp_path):
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    build.main(["--db", str(first), str(ROOT / "reports")])
+    build.main(["--db", str(second), str(ROOT / "reports")])
+    query = "select id, report_id, value, start from metrics order by id"
+    assert rows(first, query) == rows(second, query)
+
+
+def test_indexes_on_report_id_and_keys(built_db):
+    conn = sqlite3.connect(built_db)
+    indexed = {(table, tuple(c[2] for c in conn.execute(f"pragma index_info('{index[1]}')")))
+               for table in build.TABLES for index in conn.execute(f"pragma index_list('{table}')")}
+    conn.close()
+    for table in ("sections", "metrics", "application_outcomes", "review_litigation", "checks", "build_issues"):
+        assert (table, ("report_id",)) in indexed, table
+    assert ("metrics", ("metric",)) in indexed
+    assert ("application_outcomes", ("outcome", "applicant_type")) in indexed

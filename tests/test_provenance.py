@@ -1,0 +1,62 @@
+"""Provenance is a promise: for every value in the database, the report text
+at its span is the value as written, and that writing means the stored number."""
+
+import re
+
+import pytest
+
+VALUE_TABLES = {"metrics": "value", "application_outcomes": "count", "review_litigation": "count"}
+NEGATIONS = {"没有", "未", "无"}  # "没有发生…行政复议" is stored as 0
+NUMBER_AS_WRITTEN = re.compile(r"^(?P<before>近|约|超过|逾)?(?P<num>[+\-]?[\d,]+(?:\.\d+)?)(?P<after>余|多)?(?P<mult>万|亿)?(?P<unit>万元|元|件|条|项)?$")
+
+
+def meaning(value_raw: str) -> float | None:
+    """The number a report's words stand for, read independently of the parsers."""
+    text = value_raw.strip().translate(str.maketrans("０１２３４５６７８９＋－．，", "0123456789+-.,"))
+    if text in NEGATIONS:
+        return 0
+    m = NUMBER_AS_WRITTEN.match(text)
+    if not m:
+        return None
+    return float(m.group("num").replace(",", "")) * {"万": 1e4, "亿": 1e8}.get(m.group("mult"), 1)
+
+
+@pytest.mark.parametrize("table", VALUE_TABLES)
+def test_text_at_every_span_is_the_value_as_written(db, table):
+    rows = db.execute(f"""select t.*, substr(r.text, t.start + 1, t."end" - t.start) as at_span
+                          from {table} t join reports r on r.id = t.report_id""").fetchall()
+    assert rows, f"no rows in {table}"
+    wrong = [dict(r) for r in rows if r["at_span"] != r["value_raw"]]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("table,column", VALUE_TABLES.items())
+def test_every_value_is_what_its_words_mean(db, table, column):
+    rows = db.execute(f"select value_raw, {column} as value from {table}").fetchall()
+    wrong = [(r["value_raw"], r["value"]) for r in rows
+             if r["value"] is not None and meaning(r["value_raw"]) != pytest.approx(r["value"])]
+    assert wrong == []
+
+
+def test_blank_cells_have_no_value(db):
+    for table, column in VALUE_TABLES.items():
+        rows = db.execute(f"select value_raw from {table} where {column} is null").fetchall()
+        assert all(meaning(r["value_raw"]) is None for r in rows)
+
+
+def test_every_span_lies_inside_its_section(db):
+    rows = db.execute("""select m.id from metrics m join sections s on s.id = m.section_id
+                         where m.start < s.start or m."end" > s."end" """).fetchall()
+    assert rows == []
+
+
+def test_section_text_is_the_text_at_its_span(db):
+    rows = db.execute("""select s.id from sections s join reports r on r.id = s.report_id
+                         where substr(r.text, s.start + 1, s."end" - s.start) != s.text""").fetchall()
+    assert rows == []
+
+
+def test_seed_text_is_the_file_unchanged(db):
+    from conftest import ROOT
+    for row in db.execute("select source_path, text from reports"):
+        assert (ROOT / "reports" / row["source_path"]).read_text(encoding="utf-8") == row["text"]
