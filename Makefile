@@ -10,7 +10,7 @@ PORT ?= 8001
 DATASETTE_OPTIONS := -m metadata.yml --template-dir templates --plugins-dir plugins \
 	--setting suggest_facets off --setting sql_time_limit_ms 3000 --setting default_cache_ttl 600
 
-.PHONY: install build serve test clean
+.PHONY: install build serve test score clean
 
 install: $(VENV)/.installed
 
@@ -31,3 +31,7 @@ test: install
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
+
+# Accuracy against the hand-read expectations in tests/expected/ (see score.py).
+score: install
+	$(BIN)/python score.py

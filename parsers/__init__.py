@@ -9,7 +9,7 @@ no shared state, so files can be parsed in any order or in parallel.
 
 from __future__ import annotations
 
-from . import checks, decode, document, figures, tables
+from . import checks, decode, document, figures, harmonise, tables
 from .model import Issue, ParsedReport, Source
 
 
@@ -40,8 +40,9 @@ def parse_report(path: str, data: bytes) -> ParsedReport:
         if metric.part_of is not None:
             metric.part_of += len(found.metrics)
     report.metrics = found.metrics + prose
-    report.outcomes = found.outcomes
-    report.review_litigation = found.review_litigation
+    outcomes, review = harmonise.comparable_core(report.metrics, found.outcomes, found.review_litigation)
+    report.outcomes = found.outcomes + outcomes
+    report.review_litigation = found.review_litigation + review
     report.checks = checks.run(report)
     return report
 

@@ -15,7 +15,7 @@ RESULTS = ("upheld", "corrected", "other", "pending")
 
 def run(report: ParsedReport) -> list[Check]:
     found = []
-    if report.outcomes:
+    if report.outcomes and report.template in ("t2019", "t2021"):
         layout = data.load(report.template)["table3"]
         cells = {(o.outcome, o.applicant_type): o.cell.value for o in report.outcomes}
         found += balance(cells, layout["columns"])

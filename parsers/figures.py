@@ -29,7 +29,7 @@ def _quantity() -> re.Pattern:
     before = "|".join(re.escape(w) for w in vocab["approximate_before"])
     after = "|".join(re.escape(w) for w in vocab["approximate_after"])
     return re.compile(
-        rf"(?P<before>{before})?(?<![0-9A-Za-z.\-—/第])(?P<num>\d+(?:\.\d+)?)(?![0-9])"
+        rf"(?:(?P<before>{before})[ \t]?)?(?<![0-9A-Za-z.\-—/第])(?P<num>\d+(?:\.\d+)?)(?![0-9])"
         rf"(?P<after>{after})?[ \t]?(?P<mult>万|亿)?(?P<unit>{units})")
 
 

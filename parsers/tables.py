@@ -55,7 +55,8 @@ def extract(text: str, year: int | None, body_start: int = 0) -> Tables:
     official = {n: r for n, r in regions.items() if n in ("table2", "table3", "table4")}
     if official:
         result = _read_official(text, folded, official, year)
-        if result.outcomes or any(m.metric.startswith("art20") for m in result.metrics):
+        if (result.outcomes or any(m.metric.startswith("art20") for m in result.metrics)
+                or _looks_like_table3(text, official.get("table3"), result.template)):
             return result
     if "pre2019" in regions:
         layout = data.load("pre2019_stats")
@@ -64,6 +65,15 @@ def extract(text: str, year: int | None, body_start: int = 0) -> Tables:
             return Tables("pre2019_stats", {"pre2019": regions["pre2019"]}, metrics,
                           review_litigation=pre2019_review_litigation(metrics, layout))
     return Tables()
+
+
+def _looks_like_table3(text: str, region: Region | None, template: str) -> bool:
+    """A table 三 with its row labels but no values (a blank table) is still the table."""
+    if region is None:
+        return False
+    rows = data.load(template)["table3"]["rows"]
+    labels = {match_row(t, rows) for t in tokenize(text, region.start, region.end) if t.kind == "label"}
+    return len(labels - {None}) >= 8
 
 
 def _read_official(text: str, folded: str, regions: dict[str, Region], year: int | None) -> Tables:

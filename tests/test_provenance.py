@@ -7,7 +7,8 @@ import pytest
 
 VALUE_TABLES = {"metrics": "value", "application_outcomes": "count", "review_litigation": "count"}
 NEGATIONS = {"没有", "未", "无"}  # "没有发生…行政复议" is stored as 0
-NUMBER_AS_WRITTEN = re.compile(r"^(?P<before>近|约|超过|逾)?(?P<num>[+\-]?[\d,]+(?:\.\d+)?)(?P<after>余|多)?(?P<mult>万|亿)?(?P<unit>万元|元|件|条|项)?$")
+NUMBER_AS_WRITTEN = re.compile(
+    r"^(?P<before>近|约|超过|逾)?\s*(?P<num>[+\-]?[\d,]+(?:\.\d+)?)\s*(?P<after>余|多)?\s*(?P<mult>万|亿)?(?P<unit>万元|元|件|条|项)?$")
 
 
 def meaning(value_raw: str) -> float | None:
