@@ -45,25 +45,53 @@ def parse_number(raw: str) -> float | None:
     return int(value) if value.is_integer() and "." not in m.group("num") else value
 
 
+# A Markdown table's delimiter row (|---|:---:|): layout, not cells.
+DELIMITER_ROW = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+[ \t]*(?::?-{3,}:?)?[ \t]*$", re.M)
+
+
 def tokenize(text: str, start: int, end: int) -> list[Token]:
     """Cells of text[start:end].
 
     A region that uses `|` between cells is split on `|` only, so a label
-    printed over two lines stays one cell; otherwise every line is a cell.
+    printed over two lines stays one cell. Otherwise each line is split on
+    white space, and the words between numbers make one label (PDF text:
+    `一、本年新收政府信息公开申请数量 3001 53 0 0 61 4 3119`).
     """
     region = fold(text[start:end])
-    separator = r"\|" if "|" in region else r"[\r\n\t]+"
-    tokens = []
-    position = 0
+    region = DELIMITER_ROW.sub(lambda m: " " * len(m.group()), region)
+    if "|" in region:
+        pieces = _split(region, r"\|")
+    else:
+        pieces = _merge_words(_split(region, r"\s+"), region)
+    return [_classify(text[start + s:start + e], start + s, start + e) for s, e in pieces]
+
+
+def _split(region: str, separator: str) -> list[tuple[int, int]]:
+    """(start, end) of every non-blank piece between separators, stripped."""
+    pieces, position = [], 0
     for piece in re.split(f"({separator})", region):
-        piece_start = start + position
-        position += len(piece)
-        if re.fullmatch(separator, piece) or not piece.strip():
-            continue
-        lead = len(piece) - len(piece.lstrip())
-        s, e = piece_start + lead, piece_start + len(piece.rstrip())
-        tokens.append(_classify(text[s:e], s, e))
-    return tokens
+        s, position = position, position + len(piece)
+        if piece.strip() and not re.fullmatch(separator, piece):
+            lead = len(piece) - len(piece.lstrip())
+            pieces.append((s + lead, s + len(piece.rstrip())))
+    return pieces
+
+
+def _merge_words(pieces: list[tuple[int, int]], region: str) -> list[tuple[int, int]]:
+    """Join neighbouring words on one line into one label; numbers and dashes stay cells of their own."""
+    merged: list[tuple[int, int]] = []
+    for s, e in pieces:
+        word = region[s:e]
+        if (merged and not _is_value(word) and not _is_value(region[merged[-1][0]:merged[-1][1]])
+                and "\n" not in region[merged[-1][1]:s]):
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _is_value(word: str) -> bool:
+    return bool(NUMBER_CELL.match(word) or DASH_CELL.match(word))
 
 
 def _classify(raw: str, start: int, end: int) -> Token:
