@@ -26,11 +26,13 @@ def parse_report(path: str, data: bytes) -> ParsedReport:
         report.issues.append(Issue("warning", f"{decoded.replaced} characters could not be decoded from "
                                               f"{decoded.encoding} and were replaced with U+FFFD"))
     text = decoded.text
-    report.metadata, issues = document.analyse(text)
+    report.metadata, issues = document.analyse(text, path)
     report.issues += issues
     meta = report.metadata
     found = tables.extract(text, meta.year, meta.body_start)
     report.template = found.template
+    if meta.title is None and found.template != "narrative":
+        meta.doc_type = "annual_report"  # an excerpt without its title, but with the report's own tables
     report.issues += found.issues
     table_spans = [(r.start, r.end) for r in found.regions.values()] if found.template != "narrative" else []
     end = document.body_end(text)

@@ -37,7 +37,7 @@ def spam_in(text: str) -> list[str]:
     return [word for word in data.spam_words() if word in text]
 
 
-def analyse(text: str) -> tuple[Metadata, list[Issue]]:
+def analyse(text: str, path: str = "") -> tuple[Metadata, list[Issue]]:
     rules = data.load("document")
     all_lines = lines(text)
     issues = [Issue("warning", f"the page contains injected spam text {word!r}; it was ignored")
@@ -52,7 +52,7 @@ def analyse(text: str) -> tuple[Metadata, list[Issue]]:
         issues.append(Issue("warning", "no title found"))
     meta.doc_type = classify(meta.title, rules)
     meta.published_date = find_published_date(text, all_lines)
-    meta.year, year_note = find_year(text, meta.title, meta.published_date)
+    meta.year, year_note = find_year(text, meta.title, meta.published_date, path)
     if year_note:
         issues.append(Issue("warning", year_note))
     meta.agency = find_agency(meta.title, rules)
@@ -111,8 +111,12 @@ def _iso(year: str, month: str, day: str) -> str | None:
     return f"{y:04d}-{m:02d}-{d:02d}" if 1 <= m <= 12 and 1 <= d <= 31 else None
 
 
-def find_year(text: str, title: str | None, published: str | None) -> tuple[int | None, str | None]:
-    """The year the report covers: from the title, else its statistics period."""
+FILE_YEAR = re.compile(r"(?<![0-9A-Za-z])((?:19|20)\d{2})(?![0-9A-Za-z])")
+
+
+def find_year(text: str, title: str | None, published: str | None, path: str = "") -> tuple[int | None, str | None]:
+    """The year the report covers: from the title, its statistics period, the file's name,
+    the first year its text names, or the year before publication, in that order."""
     if title:
         m = YEAR.search(fold(title))
         if m:
@@ -120,6 +124,13 @@ def find_year(text: str, title: str | None, published: str | None) -> tuple[int 
     m = PERIOD.search(fold(text))
     if m:
         return int(m.group(2)), None
+    name = path.rsplit("/", 1)[-1]
+    m = FILE_YEAR.search(name[: name.rfind(".")] if "." in name else name)
+    if m:
+        return int(m.group(1)), f"the text names no year; the year {m.group(1)} was taken from the file name"
+    m = YEAR.search(fold(text), 0, 600)
+    if m:
+        return int(m.group(1)), f"the title names no year; the year {m.group(1)} is the first one the text names"
     if published:
         return int(published[:4]) - 1, "the title names no year; the year was taken as the year before publication"
     return None, "no year found: the title names none and there is no statistics period or publication date"

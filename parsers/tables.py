@@ -199,9 +199,10 @@ def read_table2(text: str, region: Region, layout: dict) -> list[Metric]:
         units = sub["unit"] if isinstance(sub["unit"], list) else [sub["unit"]] * len(sub["columns"])
         headers = _column_headers(part, sub)
         for row, label, values, _ in read_rows(part, sub["rows"]):
-            if len(values) != len(sub["columns"]):
-                continue  # a row with missing cells: which cell is missing is not knowable here
-            for column, unit, value, header in zip(sub["columns"], units, values, headers):
+            if len(values) > len(sub["columns"]):
+                continue
+            # A row that lost cells keeps its first one: cells go missing at the right, after the first.
+            for column, unit, value, header in zip(sub["columns"], units, values[:1] if len(values) < len(sub["columns"]) else values, headers):
                 metrics.append(Metric(
                     metric=f"{sub['key']}.{row['key']}.{column}",
                     label=f"{_label(label)} {header}".strip(),
@@ -231,12 +232,24 @@ def read_table3(text: str, region: Region, layout: dict) -> tuple[list[Outcome],
     for row, label, values, _ in read_rows(tokens, layout["table3"]["rows"]):
         if not values:
             continue
+        if len(values) < len(columns) and len(values) >= 2 and _sums_to_last(values):
+            # Empty cells were left out: the last is 总计 (it adds up the rest); which
+            # applicant columns the others belong to is not knowable.
+            outcomes.append(Outcome(row["key"], columns[-1], values[-1].cell()))
+            issues.append(Issue("warning", f"table 三 row {_label(label)!r} has {len(values)} of {len(columns)} cells; "
+                                           "only its 总计 was stored"))
+            continue
         if len(values) != len(columns):
             issues.append(Issue("warning", f"table 三 row {_label(label)!r} has {len(values)} cells, "
                                            f"expected {len(columns)}; its values were not stored"))
             continue
         outcomes += [Outcome(row["key"], column, value.cell()) for column, value in zip(columns, values)]
     return outcomes, issues
+
+
+def _sums_to_last(values: list[Token]) -> bool:
+    numbers = [v.cell().value for v in values]
+    return None not in numbers and sum(numbers[:-1]) == numbers[-1]
 
 
 def read_table4(text: str, region: Region, layout: dict) -> tuple[list[ReviewLitigation], list[Issue]]:

@@ -97,3 +97,122 @@ def test_parts_point_to_their_total():
     text = "共发布各类信息6352条,其中政务动态3517条,领导信息96条。"
     found = figures.extract(text, [(0, len(text))])
     assert [m.part_of for m in found] == [None, 0, 0]
+
+
+# Table 三 as pdfplumber-style text: cells separated by spaces, a label broken over lines
+# (淮安市 2024, 004_huaian_city_2024_section3_excerpt.txt).
+PDF_TEXT_TABLE3 = """三、收到和处理政府信息公开申请情况
+一、本年新收政府信息公开申请数量 3001 53 0 0 61 4 3119
+二、上年结转政府信息公开申请数量 34 0 0 0 0 0 34
+（一）予以公开 1288 21 0 0 50 3 1362
+（二）部分公开（区分处理的，只计这一情
+形，不计其他情形） 447 7 0 0 0 0 454
+（三）不
+予公开
+1.属于国家秘密 2 0 0 0 0 0 2
+2.其他法律行政法规禁止公开 30 1 0 0 0 0 31
+3.危及“三安全一稳定” 5 0 0 0 0 0 5
+4.保护第三方合法权益 6 0 0 0 0 0 6
+5.属于三类内部事务信息 7 1 0 0 0 0 8
+6.属于四类过程性信息 12 0 0 0 0 0 12
+7.属于行政执法案卷 9 0 0 0 0 0 9
+8.属于行政查询事项 105 0 0 0 0 0 105
+（四）无 1.本机关不掌握相关政府信息 746 12 0 0 10 1 769
+"""
+
+
+def _totals(found):
+    return {o.outcome: o.cell.value for o in found.outcomes if o.applicant_type == "total"}
+
+
+def test_cells_separated_by_spaces():
+    found = tables.extract(PDF_TEXT_TABLE3, 2024)
+    assert _totals(found) == {"new_received": 3119, "carried_over_from_prev_year": 34, "granted": 1362,
+                              "partially_granted": 454, "denied_state_secret": 2, "denied_prohibited_by_law": 31,
+                              "denied_three_securities_one_stability": 5, "denied_third_party_rights": 6,
+                              "denied_internal_affairs": 8, "denied_process_information": 12,
+                              "denied_enforcement_case_file": 9, "denied_administrative_query": 105, "unable_not_held": 769}
+    legal = next(o for o in found.outcomes if o.outcome == "new_received" and o.applicant_type == "legal_service_org")
+    assert legal.cell.value == 61 and PDF_TEXT_TABLE3[legal.cell.start:legal.cell.end] == "61"
+
+
+# One cell per line ending in ' |', empty cells left out (岳阳市南湖新区, 2019 format).
+CELL_PER_LINE = """三、收到和处理政府信息公开申请情况
+(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和) |
+申请人情况 |
+||||||||
+自然人 |
+法人或其他组织 |
+总计 |
+|||||||
+商业企业 |
+科研机构 |
+社会公益组织 |
+法律服务机构 |
+其他 |
+|||||
+一、本年新收政府信息公开申请数量 |
+3 |
+3 |
+|||||||
+二、上年结转政府信息公开申请数量 |
+0 |
+0 |
+|||||||
+三、本年度办理结果 |
+(一)予以公开 |
+3 |
+3 |
+||||||
+(二)部分公开(区分处理的,只计这一情形,不计其他情形) |
+0 |
+||||||||
+"""
+
+
+def test_rows_with_left_out_cells_keep_only_their_total():
+    found = tables.extract(CELL_PER_LINE, 2019)
+    assert [(o.outcome, o.applicant_type, o.cell.value) for o in found.outcomes] == [
+        ("new_received", "total", 3), ("carried_over_from_prev_year", "total", 0), ("granted", "total", 3)]
+    assert any("only its 总计" in i.message for i in found.issues)
+
+
+# A blank 2019 table (雄县, 022_...): the layout is known, no value is invented.
+BLANK_2019 = """二、主动公开政府信息情况
+第二十条第(一)项
+信息内容
+本年新制作数量
+本年新公开数量
+对外公开总数量
+规章
+规范性文件
+第二十条第(九)项
+采购项目数量
+采购总金额
+政府集中采购
+三、收到和处理政府信息公开申请情况
+申请人情况
+自然人
+一、本年新收政府信息公开申请数量
+二、上年结转政府信息公开申请数量
+三、本年度办理结果
+(一)予以公开
+(二)部分公开(区分处理的,只计这一情形,不计其他情形)
+(三) 不予公开
+1.属于国家秘密
+2.其他法律行政法规禁止公开
+3.危及“三安全一稳定”
+4.保护第三方合法权益
+"""
+
+
+def test_blank_table_is_the_layout_with_no_values():
+    found = tables.extract(BLANK_2019, 2021)  # the year says 2021; the table says 2019
+    assert found.template == "t2019" and found.outcomes == [] and found.metrics == []
+
+
+def test_markdown_table_rows_and_delimiters():
+    text = "二、主动公开政府信息情况\n第二十条第(一)项\n| 信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |\n|---|---|---|---|\n| 规章 | 0 | 0 | 3 |\n"
+    found = tables.extract(text, 2022)
+    assert [(m.metric, m.cell.value) for m in found.metrics] == [
+        ("art20_1.rules.issued", 0), ("art20_1.rules.repealed", 0), ("art20_1.rules.in_force", 3)]
