@@ -40,8 +40,8 @@ TABLES = {
     },
     "metrics": {
         "columns": {"id": str, "report_id": str, "section_id": str, "metric": str, "label": str, "value": float,
-                    "value_raw": str, "start": int, "end": int, "unit": str, "source": str, "approximate": int,
-                    "part_of": str},
+                    "value_raw": str, "start": int, "end": int, "inferred": int, "unit": str, "source": str,
+                    "approximate": int, "part_of": str},
         "pk": "id",
         "foreign_keys": [("report_id", "reports", "id"), ("section_id", "sections", "id"),
                          ("part_of", "metrics", "id")],
@@ -49,13 +49,13 @@ TABLES = {
     },
     "application_outcomes": {
         "columns": {"report_id": str, "outcome": str, "applicant_type": str, "count": int, "value_raw": str,
-                    "start": int, "end": int},
+                    "start": int, "end": int, "inferred": int},
         "pk": ("report_id", "outcome", "applicant_type"), "foreign_keys": [("report_id", "reports", "id")],
         "indexes": [["report_id"], ["outcome", "applicant_type"], ["applicant_type"]],
     },
     "review_litigation": {
         "columns": {"report_id": str, "proceeding": str, "result": str, "count": int, "value_raw": str,
-                    "start": int, "end": int},
+                    "start": int, "end": int, "inferred": int},
         "pk": ("report_id", "proceeding", "result"), "foreign_keys": [("report_id", "reports", "id")],
         "indexes": [["report_id"], ["proceeding", "result"], ["result"]],
     },

@@ -23,7 +23,7 @@ ORDINAL_PREFIX = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\([一
 
 @dataclass
 class Token:
-    kind: str  # label, number, dash, unit
+    kind: str  # label, number, dash, unit, run (digits of several cells printed together)
     text: str  # as written (stripped)
     start: int
     end: int
@@ -34,7 +34,17 @@ class Token:
         return ORDINAL_PREFIX.sub("", squash(self.text))
 
     def cell(self) -> Cell:
-        return Cell(value=parse_number(self.text), value_raw=self.text, start=self.start, end=self.end)
+        return Cell(value=parse_number(self.text), value_raw=self.text, start=self.start, end=self.end,
+                    inferred=self.kind == "inferred")
+
+    def split(self, widths: list[int]) -> list["Token"]:
+        """The run cut into cells of these widths (in characters)."""
+        tokens, position = [], self.start
+        for width in widths:
+            tokens.append(Token("number", self.text[position - self.start:position - self.start + width],
+                                position, position + width))
+            position += width
+        return tokens
 
 
 def parse_number(raw: str) -> float | None:
@@ -63,7 +73,42 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
         pieces = _split(region, r"\|")
     else:
         pieces = _merge_words(_split(region, r"\s+"), region)
-    return [_classify(text[start + s:start + e], start + s, start + e) for s, e in pieces]
+    tokens = [_classify(text[start + s:start + e], start + s, start + e) for s, e in pieces]
+    return [piece for token in tokens for piece in (_unglue(token) if token.kind == "label" else [token])]
+
+
+# Digits glued to a label: 一、本年新收政府信息公开申请数量713000074二、上年结转… or
+# 规章000行政规范性文件. A run is a cell (or several) unless it belongs to the words:
+# a quantity (计1条, 2021年, 第17次), or the ordinal of the next label (…00000002.其他法律…).
+GLUED_RUN = re.compile(r"(?<![第约近\d.])\d+(?:\.\d+)?(?![\d.]*\d)(?!\s*[年月日号时余多%万亿个人名次项期元条件篇份家户])")
+ORDINAL_AFTER = re.compile(r"[.、]\D")
+
+
+def _unglue(token: Token) -> list[Token]:
+    folded = fold(token.text)
+    pieces, position = [], 0
+    for m in GLUED_RUN.finditer(folded):
+        s, e = m.start(), m.end()
+        if ORDINAL_AFTER.match(folded, e):
+            if e - s == 1:
+                continue  # just the ordinal: 1.属于国家秘密
+            e -= 1  # the last digit is the next label's ordinal
+        if s == 0 and e == len(folded):
+            continue
+        if folded[position:s].strip():
+            pieces.append(("label", position, s))
+        pieces.append(("number" if "." in folded[s:e] or e - s == 1 else "run", s, e))
+        position = e
+    if not pieces:
+        return [token]
+    if folded[position:].strip():
+        pieces.append(("label", position, len(folded)))
+    out = []
+    for kind, s, e in pieces:
+        lead = len(token.text[s:e]) - len(token.text[s:e].lstrip())
+        trail = len(token.text[s:e]) - len(token.text[s:e].rstrip())
+        out.append(Token(kind, token.text[s + lead:e - trail], token.start + s + lead, token.start + e - trail))
+    return out
 
 
 def _split(region: str, separator: str) -> list[tuple[int, int]]:
@@ -90,7 +135,7 @@ def _merge_words(pieces: list[tuple[int, int]], region: str) -> list[tuple[int, 
     return merged
 
 
-def _is_value(word: str) -> bool:
+def _is_value(word: str) -> bool:  # noqa: E302
     return bool(NUMBER_CELL.match(word) or DASH_CELL.match(word))
 
 
@@ -103,3 +148,16 @@ def _classify(raw: str, start: int, end: int) -> Token:
     if squash(folded) in UNIT_WORDS:
         return Token("unit", raw, start, end)
     return Token("label", raw, start, end)
+
+
+def compositions(digits: str, parts: int) -> list[list[int]]:
+    """Every way to read a run of digits as `parts` numbers (no number but 0 starts with 0), as widths."""
+    if parts == 1:
+        return [[len(digits)]] if digits and (digits[0] != "0" or len(digits) == 1) else []
+    found = []
+    for width in range(1, len(digits) - parts + 2):
+        head = digits[:width]
+        if head[0] == "0" and width > 1:
+            break
+        found += [[width] + rest for rest in compositions(digits[width:], parts - 1)]
+    return found

@@ -41,6 +41,7 @@ class Cell:
     value_raw: str
     start: int
     end: int
+    inferred: bool = False  # cut out of digits printed with no separator, by the table's arithmetic
 
 
 @dataclass

@@ -64,7 +64,8 @@ def rows(rid: str, report: ParsedReport) -> dict[str, list[dict]]:
 
 
 def _value(cell: Cell, name: str) -> dict:
-    return {name: cell.value, "value_raw": cell.value_raw, "start": cell.start, "end": cell.end}
+    return {name: cell.value, "value_raw": cell.value_raw, "start": cell.start, "end": cell.end,
+            "inferred": int(cell.inferred)}
 
 
 def _section_finder(sections: list[Section], ids: dict[int, str]):

@@ -12,18 +12,20 @@ import re
 from dataclasses import dataclass, field
 
 from . import data
-from .cells import Token, tokenize
+from .cells import Token, compositions, tokenize
 from .model import Issue, Metric, Outcome, ReviewLitigation
 from .textutil import fold, squash
 
 LAYOUTS = ("t2021", "t2019")
 
-# Headings that open the 2019/2021 tables (matched on folded text, at a line start).
+# Headings that open the 2019/2021 tables (matched on folded text, at a line start or,
+# in pages flattened to one line, after white space).
+_AT = r"(?:^|(?<=[\s。\d]))[ \t]*"
 HEADINGS = {
-    "table2": re.compile(r"^[ \t]*二[、.][ \t]*主动公开政府信息(的)?情况", re.M),
-    "table3": re.compile(r"^[ \t]*三[、.][ \t]*收到和处理政府信息公开申请(的)?情况", re.M),
-    "table4": re.compile(r"^[ \t]*四[、.][^\n|]*(行政复议|行政诉讼)", re.M),
-    "after4": re.compile(r"^[ \t]*五[、.]", re.M),
+    "table2": re.compile(_AT + r"二[、.][ \t]*主动公开政府信息(的)?情况", re.M),
+    "table3": re.compile(_AT + r"三[、.][ \t]*收到和处理政府信息公开申请(的)?情况", re.M),
+    "table4": re.compile(_AT + r"四[、.][^\n|\d]{0,20}?(行政复议|行政诉讼|行政法复议)", re.M),
+    "after4": re.compile(_AT + r"五[、.]", re.M),
 }
 PRE2019_START = re.compile(r"统\s*计\s*指\s*标|政府信息公开情况统计表")
 
@@ -100,7 +102,7 @@ def find_regions(folded: str, body_start: int = 0) -> dict[str, Region]:
     for i, name in enumerate(order[:-1]):
         if name not in found:
             continue
-        start = _line_end(folded, found[name].end())
+        start = found[name].end()
         end = next((found[n].start() for n in order[i + 1:] if n in found and found[n].start() > start),
                    len(folded))
         regions[name] = Region(start, end)
@@ -108,11 +110,6 @@ def find_regions(folded: str, body_start: int = 0) -> dict[str, Region]:
     if m:
         regions["pre2019"] = Region(m.start(), len(folded))
     return regions
-
-
-def _line_end(text: str, position: int) -> int:
-    newline = text.find("\n", position)
-    return len(text) if newline < 0 else newline
 
 
 def detect_layout(folded: str, regions: dict[str, Region], year: int | None) -> str:
@@ -135,13 +132,16 @@ def _match_length(label: str, row: dict) -> int:
 def match_row(token: Token, rows: list[dict], start: int = 0, taken: set[int] = frozenset()) -> int | None:
     """Index of the row whose words best fit the label: longest match, then nearest after start."""
     label = token.key_text
-    best, best_length = None, 0
+    best, best_rank = None, (0, 0)
     for index in list(range(start, len(rows))) + list(range(0, start)):
         if index in taken:
             continue
         length = _match_length(label, rows[index])
-        if length > best_length:
-            best, best_length = index, length
+        # A data row beats a header or group named in the same cell:
+        # 三、本年度办理结果（一）予以公开 is the row 予以公开.
+        rank = (length > 0 and rows[index].get("kind", "data") == "data", length)
+        if length and rank > best_rank:
+            best, best_rank = index, rank
     return best
 
 
@@ -168,7 +168,7 @@ def read_rows(tokens: list[Token], rows: list[dict]) -> list[tuple[dict, Token, 
         row = rows[index]
         values, unit = [], None
         for following in tokens[i + 1:]:
-            if following.kind in ("number", "dash"):
+            if following.kind in ("number", "dash", "run"):
                 values.append(following)
             elif following.kind == "unit":
                 unit = unit or following
@@ -195,12 +195,14 @@ def read_table2(text: str, region: Region, layout: dict) -> list[Metric]:
     metrics = []
     for n, (i, sub) in enumerate(captions):
         end = captions[n + 1][0] if n + 1 < len(captions) else len(tokens)
-        part = tokens[i + 1:end]
+        part = tokens[i:end]  # the caption too: flattened pages glue the first row's label to it
         units = sub["unit"] if isinstance(sub["unit"], list) else [sub["unit"]] * len(sub["columns"])
         headers = _column_headers(part, sub)
         for row, label, values, _ in read_rows(part, sub["rows"]):
-            if len(values) > len(sub["columns"]):
-                continue
+            if len(values) == 1 and is_run(values[0]) and len(sub["columns"]) > 1:
+                values = split_run(values, len(sub["columns"]), lambda parts: True) or []
+            if not values or len(values) > len(sub["columns"]):
+                continue  # more cells than columns, or digits that split more than one way
             # A row that lost cells keeps its first one: cells go missing at the right, after the first.
             for column, unit, value, header in zip(sub["columns"], units, values[:1] if len(values) < len(sub["columns"]) else values, headers):
                 metrics.append(Metric(
@@ -215,7 +217,7 @@ def _column_headers(tokens: list[Token], sub: dict) -> list[str]:
     for token in tokens:
         if token.kind != "label" or _is_row_label(token, sub["rows"]):
             break
-        if "信息内容" not in squash(token.text):
+        if "信息内容" not in squash(token.text) and "第二十条" not in squash(token.text):
             headers.append(_label(token))
     return headers if len(headers) == len(sub["columns"]) else [""] * len(sub["columns"])
 
@@ -228,10 +230,16 @@ def _cell_unit(token: Token) -> str | None:
 def read_table3(text: str, region: Region, layout: dict) -> tuple[list[Outcome], list[Issue]]:
     tokens = tokenize(text, region.start, region.end)
     columns = layout["table3"]["columns"]
-    outcomes, issues = [], []
+    outcomes, issues, ambiguous = [], [], []
     for row, label, values, _ in read_rows(tokens, layout["table3"]["rows"]):
         if not values:
             continue
+        if len(values) == 1 and len(columns) > 1 and is_run(values[0]):
+            splits = run_splits(values[0], len(columns), lambda parts: sum(parts[:-1]) == parts[-1])
+            if len(splits) != 1:
+                ambiguous.append((row, label, values[0], splits))
+                continue
+            values = splits[0]
         if len(values) < len(columns) and len(values) >= 2 and _sums_to_last(values):
             # Empty cells were left out: the last is 总计 (it adds up the rest); which
             # applicant columns the others belong to is not knowable.
@@ -244,7 +252,72 @@ def read_table3(text: str, region: Region, layout: dict) -> tuple[list[Outcome],
                                            f"expected {len(columns)}; its values were not stored"))
             continue
         outcomes += [Outcome(row["key"], column, value.cell()) for column, value in zip(columns, values)]
+    resolved, unresolved = _resolve_by_columns(outcomes, ambiguous, layout)
+    outcomes += resolved
+    issues += [Issue("warning", f"table 三 row {_label(label)!r} prints {run.text!r} with no separators and "
+                                f"{len(splits) or 'no'} split(s) add up; its values were not stored")
+               for _, label, run, splits in unresolved]
     return outcomes, issues
+
+
+def _resolve_by_columns(outcomes: list[Outcome], ambiguous: list, layout: dict) -> tuple[list[Outcome], list]:
+    """Rows printed with no separators that split several ways: keep the one choice of splits
+    with which every column adds up (the balance identity and 总计 of each column)."""
+    from .checks import balance, outcome_sum  # the same arithmetic the checks apply
+
+    if not ambiguous or any(not splits for *_, splits in ambiguous):
+        return [], ambiguous
+    columns = layout["table3"]["columns"]
+    choices = [[]]
+    for *_, splits in ambiguous:
+        choices = [chosen + [split] for chosen in choices for split in splits]
+        if len(choices) > 5000:
+            return [], ambiguous
+    cells = {(o.outcome, o.applicant_type): o.cell.value for o in outcomes}
+    fitting = []
+    for choice in choices:
+        trial = dict(cells)
+        for (row, *_), split in zip(ambiguous, choice):
+            trial.update({(row["key"], c): int(t.text) for c, t in zip(columns, split)})
+        found = balance(trial, columns) + outcome_sum(trial, layout["table3"])
+        if found and all(check.passed for check in found):
+            fitting.append(choice)
+    if len(fitting) != 1:
+        return [], ambiguous
+    return [Outcome(row["key"], c, t.cell()) for (row, *_), split in zip(ambiguous, fitting[0])
+            for c, t in zip(columns, split)], []
+
+
+def is_run(token: Token) -> bool:
+    """Digits that can only be several cells: glued to a label, or a number written with a leading 0."""
+    return token.kind == "run" or bool(re.fullmatch(r"0\d+", token.text))
+
+
+def run_splits(run: Token, parts: int, fits) -> list[list[Token]]:
+    """Every way to cut a run of digits printed with no separators into `parts` cells
+    that satisfies `fits` (the table's arithmetic), as inferred cells."""
+    if not re.fullmatch(r"\d+", run.text) or len(run.text) < parts:
+        return []
+    found = []
+    for widths in compositions(run.text, parts):
+        cells = run.split(widths)
+        if fits([int(c.text) for c in cells]):
+            for cell in cells:
+                cell.kind = "inferred"
+            found.append(cells)
+    return found
+
+
+def split_run(values: list[Token], parts: int, fits) -> list[Token] | None:
+    """The cells of a run when exactly one cut fits; None when none or several do."""
+    if len(values) != 1 or not is_run(values[0]):
+        return None
+    splits = run_splits(values[0], parts, fits)
+    return splits[0] if len(splits) == 1 else None
+
+
+def _groups_add_up(parts: list[int]) -> bool:
+    return all(sum(parts[g:g + 4]) == parts[g + 4] for g in (0, 5, 10))
 
 
 def _sums_to_last(values: list[Token]) -> bool:
@@ -254,8 +327,17 @@ def _sums_to_last(values: list[Token]) -> bool:
 
 def read_table4(text: str, region: Region, layout: dict) -> tuple[list[ReviewLitigation], list[Issue]]:
     tokens = tokenize(text, region.start, region.end)
-    values = [t for t in tokens if t.kind in ("number", "dash")]
     columns = layout["table4"]["columns"]
+    # The one data row is the first unbroken sequence of values (text after the table may follow).
+    sequences = [[]]
+    for token in tokens:
+        if token.kind in ("number", "dash", "run"):
+            sequences[-1].append(token)
+        elif token.kind == "label" and sequences[-1]:
+            sequences.append([])
+    values = next((seq for seq in sequences if len(seq) == len(columns)), sequences[0])
+    if len(values) == 1:
+        values = split_run(values, len(columns), _groups_add_up) or values
     if len(values) != len(columns):
         if not values:
             return [], []
@@ -265,9 +347,14 @@ def read_table4(text: str, region: Region, layout: dict) -> tuple[list[ReviewLit
 
 
 def read_pre2019(text: str, region: Region, layout: dict) -> list[Metric]:
+    """One value per row; the 2008-2013 local tables have two (本年度, 历年累计) and we keep this year's."""
     tokens = tokenize(text, region.start, region.end)
+    two_columns = "累计" in squash(text[region.start:region.start + 300])
     metrics = []
     for row, label, values, unit in read_rows(tokens, layout["rows"]):
+        if two_columns and len(values) == 1:
+            # 本年度 and 历年累计 printed together (4251516): this year's is at most the running total.
+            values = split_run(values, 2, lambda parts: parts[0] <= parts[1]) or []
         if not values:
             continue
         metrics.append(Metric(metric=row["key"], label=_label(label), cell=values[0].cell(),
