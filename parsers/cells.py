@@ -70,7 +70,8 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
     region = fold(text[start:end])
     region = DELIMITER_ROW.sub(lambda m: " " * len(m.group()), region)
     if "|" in region:
-        pieces = _split(region, r"\|")
+        pieces = _split(region, r"\|") + _blank_cells(region)
+        pieces.sort()
     else:
         pieces = _merge_words(_split(region, r"\s+"), region)
     tokens = [_classify(text[start + s:start + e], start + s, start + e) for s, e in pieces]
@@ -122,6 +123,20 @@ def _split(region: str, separator: str) -> list[tuple[int, int]]:
     return pieces
 
 
+def _blank_cells(region: str) -> list[tuple[int, int]]:
+    """Empty cells between two filled ones on a line (| 5 |  | 5 |), as empty spans.
+    Empty cells at a line's end are the page's padding, not cells."""
+    blanks = []
+    for line in re.finditer(r"[^\n]+", region):
+        cells = [(line.start() + m.start(), line.start() + m.end()) for m in re.finditer(r"[^|]+|(?<=\|)(?=\|)", line.group())]
+        filled = [i for i, (s, e) in enumerate(cells) if region[s:e].strip()]
+        for i, (s, e) in enumerate(cells):
+            if not region[s:e].strip() and filled and filled[0] < i < filled[-1]:
+                middle = (s + e) // 2
+                blanks.append((middle, middle))
+    return blanks
+
+
 def _merge_words(pieces: list[tuple[int, int]], region: str) -> list[tuple[int, int]]:
     """Join neighbouring words on one line into one label; numbers and dashes stay cells of their own."""
     merged: list[tuple[int, int]] = []
@@ -141,6 +156,8 @@ def _is_value(word: str) -> bool:  # noqa: E302
 
 def _classify(raw: str, start: int, end: int) -> Token:
     folded = fold(raw)
+    if start == end:
+        return Token("blank", "", start, end)
     if NUMBER_CELL.match(folded):
         return Token("number", raw, start, end)
     if DASH_CELL.match(folded):

@@ -168,7 +168,7 @@ def read_rows(tokens: list[Token], rows: list[dict]) -> list[tuple[dict, Token, 
         row = rows[index]
         values, unit = [], None
         for following in tokens[i + 1:]:
-            if following.kind in ("number", "dash", "run"):
+            if following.kind in ("number", "dash", "run", "blank"):
                 values.append(following)
             elif following.kind == "unit":
                 unit = unit or following
@@ -331,7 +331,7 @@ def read_table4(text: str, region: Region, layout: dict) -> tuple[list[ReviewLit
     # The one data row is the first unbroken sequence of values (text after the table may follow).
     sequences = [[]]
     for token in tokens:
-        if token.kind in ("number", "dash", "run"):
+        if token.kind in ("number", "dash", "run", "blank"):
             sequences[-1].append(token)
         elif token.kind == "label" and sequences[-1]:
             sequences.append([])

@@ -216,3 +216,59 @@ def test_markdown_table_rows_and_delimiters():
     found = tables.extract(text, 2022)
     assert [(m.metric, m.cell.value) for m in found.metrics] == [
         ("art20_1.rules.issued", 0), ("art20_1.rules.repealed", 0), ("art20_1.rules.in_force", 3)]
+
+
+# 平潭综合实验区 2025 (020_pingtan_zone_2025.txt): the page printed table 三 and 四 with no
+# separators at all. 330000033 splits as 33|0|0|0|0|0|33 or 3|30|0|0|0|0|33; only the first
+# lets the 自然人 column add up to its 总计 (147).
+GLUED = ("三、收到和处理政府信息公开申请情况（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）申请人情况"
+         "自然人法人或其他组织总计商业企业科研机构社会公益 组织 法律服务 机构 其他一、本年新收政府信息公开申请数量15130000154"
+         "二、上年结转政府信息公开申请数量0000000三、本年度办 理结果 （一）予以公开330000033（二）部分公开（区分处理的，只计这一情形，"
+         "不计其他情形）380000038（三）不予公开1.属于国家秘密00000002.其他法律行政法规禁止公开00000003.危及“三安全一稳定”"
+         "00000004.保护第三方合法权益00000005.属于三类内部事务信息30000036.属于四类过程性信息20000027.属于行政执法案卷"
+         "30000038.属于行政查询事项3000003（四）无法提供1.本机关不掌握相关政府信息4910000502.没有现成信息需要另行制作"
+         "30000033.补正后申请内容仍不明确0000000（五）不予处理1.信访举报投诉类申请20000022.重复申请00000003.要求提供公开出版物"
+         "00000004.无正当理由大量反复申请00000005.要求行政机关确认或重新出具已获取信息0000000（六）其他处理1.申请人无正当理由"
+         "逾期不补正、行政机关不再处理其政府信息公开申请 80000082.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府"
+         "信息公开申请 20000023.其他1000001（七）总计14710000148四、结转下年度继续办理4200006四、政府信息公开行政复议、"
+         "行政诉讼情况行政复议行政诉讼结果维持结果纠正其他结果尚未审结总计未经复议直接起诉复议后起诉结果维持结果纠正其他结果"
+         "尚未审结总计结果维持结果纠正其他结果尚未审结总计25380363300630003五、存在的主要问题及改进情况")
+
+
+def test_cells_printed_with_no_separators():
+    found = tables.extract(GLUED, 2025)
+    cells = {(o.outcome, o.applicant_type): o.cell for o in found.outcomes}
+    assert [cells[("new_received", c)].value for c in ("natural_person", "commercial_enterprise", "total")] == [151, 3, 154]
+    assert [cells[("granted", c)].value for c in ("natural_person", "commercial_enterprise", "total")] == [33, 0, 33]
+    assert cells[("unable_not_held", "natural_person")].value == 49 and cells[("unable_not_held", "total")].value == 50
+    assert cells[("carried_forward_to_next_year", "natural_person")].value == 4
+    assert all(c.inferred for c in cells.values()) and len(cells) == 25 * 7
+    # Each cell's span is exactly its digits inside the run.
+    assert GLUED[cells[("new_received", "natural_person")].start:cells[("new_received", "natural_person")].end] == "151"
+    review = {(r.proceeding, r.result): r.cell.value for r in found.review_litigation}
+    assert review[("admin_review", "total")] == 36 and review[("litigation_direct", "corrected")] == 3
+    assert review[("litigation_after_review", "total")] == 3
+
+
+def test_a_run_that_splits_two_ways_is_not_stored():
+    text = "三、收到和处理政府信息公开申请情况 一、本年新收政府信息公开申请数量330000033二、上年结转政府信息公开申请数量0000000"
+    found = tables.extract(text, 2025)
+    assert ("new_received" not in {o.outcome for o in found.outcomes})
+    assert any("330000033" in i.message and "2 split" in i.message for i in found.issues)
+
+
+def test_legacy_table_with_this_year_and_running_total():
+    # 平潭县 2011: 本年度 and 历年累计 glued after the unit (行政诉讼数条00 is 0 and 0).
+    text = "政府信息公开情况统计表 统计指标计量单位2011年度历年累计受理依申请公开信息总数条00行政复议数条00行政诉讼数条00"
+    found = tables.extract(text, 2011)
+    assert [(m.metric, m.cell.value, m.cell.value_raw) for m in found.metrics] == [
+        ("applications_received_total", 0, "0"), ("admin_review_total", 0, "0"), ("litigation_total", 0, "0")]
+
+
+def test_blank_dash_and_zero_cells_are_kept_apart():
+    text = ("三、收到和处理政府信息公开申请情况\n一、本年新收政府信息公开申请数量 | 5 | — | / | - | 0 |  | 5 |\n"
+            "二、上年结转政府信息公开申请数量 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |\n")
+    found = tables.extract(text, 2021)
+    row = [(o.applicant_type, o.cell.value, o.cell.value_raw) for o in found.outcomes if o.outcome == "new_received"]
+    assert row[:5] == [("natural_person", 5, "5"), ("commercial_enterprise", None, "—"), ("research_institution", None, "/"),
+                       ("social_welfare_org", None, "-"), ("legal_service_org", 0, "0")]
