@@ -20,7 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from parsers import parse_report, rows
+from parsers import checks, parse_report, rows
 from parsers.decode import UnreadableFile, format_of, sha256
 
 # Columns of every table, in display order, with their types.
@@ -135,6 +135,7 @@ def parse_all(files: list[tuple[Path, str]]) -> dict[str, list[dict]]:
             if name == "build_issues":
                 new_rows = [issue(path, r["report_id"], r["severity"], r["message"]) for r in new_rows]
             tables[name] += new_rows
+    tables["checks"] += checks.cross_year(tables["reports"], tables["application_outcomes"])
     return tables
 
 

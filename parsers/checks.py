@@ -26,6 +26,60 @@ def run(report: ParsedReport) -> list[Check]:
     if report.template == "pre2019_stats":
         values = {m.metric: m.cell.value for m in report.metrics if m.source == "table"}
         found += table_sums(values, data.load("pre2019_stats")["checks"])
+    found += text_vs_table(report)
+    return found
+
+
+# What the prose states, and the table cells that say the same thing.
+PROSE_TO_TABLE = {
+    "applications_received_total": [("outcome", "new_received", "total")],
+    "admin_review_total": [("review", "admin_review", "total")],
+    "litigation_total": [("review", "litigation_direct", "total"), ("review", "litigation_after_review", "total")],
+}
+
+
+def text_vs_table(report: ParsedReport) -> list[Check]:
+    """A figure the prose states (共收到70件申请) against the table's own (table 三 新收 总计)."""
+    if report.template not in ("t2019", "t2021"):
+        return []
+    cells = {("outcome", o.outcome, o.applicant_type): o.cell.value for o in report.outcomes}
+    cells.update({("review", r.proceeding, r.result): r.cell.value for r in report.review_litigation})
+    found = []
+    for key, sources in PROSE_TO_TABLE.items():
+        stated = next((m for m in report.metrics if m.metric == key and m.source == "text"
+                       and not m.approximate and m.part_of is None), None)
+        table = [cells.get(source) for source in sources]
+        if stated is None or None in table:
+            continue
+        found.append(_check("text_vs_table", key, sum(table), stated.cell.value,
+                            f"正文“{stated.label}{stated.cell.value_raw}”与表格 {sum(table)} 不一致"))
+    return found
+
+
+def cross_year(reports: list[dict], outcomes: list[dict]) -> list[dict]:
+    """R6: a report's 上年结转 equals the same agency's 结转下年度 of the year before, per column.
+    Rows in the build's terms (dicts), since it needs two reports."""
+    carried = {}
+    for o in outcomes:
+        if o["outcome"] in ("carried_over_from_prev_year", "carried_forward_to_next_year") and o["count"] is not None:
+            carried[(o["report_id"], o["outcome"], o["applicant_type"])] = o["count"]
+    by_agency_year = {(r["agency"], r["year"]): r["id"] for r in reports
+                      if r["agency"] and r["year"] and r["doc_type"] == "annual_report"}
+    found = []
+    for (agency, year), rid in sorted(by_agency_year.items()):
+        previous = by_agency_year.get((agency, year - 1))
+        if previous is None:
+            continue
+        for (report_id, outcome, column), count in sorted(carried.items()):
+            if report_id != rid or outcome != "carried_over_from_prev_year":
+                continue
+            before = carried.get((previous, "carried_forward_to_next_year", column))
+            if before is None:
+                continue
+            found.append({"report_id": rid, "check": "cross_year", "scope": column, "expected": before,
+                          "actual": count, "passed": int(before == count),
+                          "detail": "" if before == count else
+                          f"上年结转 {count} ≠ {previous}（{year - 1}年）结转下年度 {before}"})
     return found
 
 

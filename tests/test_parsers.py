@@ -272,3 +272,25 @@ def test_blank_dash_and_zero_cells_are_kept_apart():
     row = [(o.applicant_type, o.cell.value, o.cell.value_raw) for o in found.outcomes if o.outcome == "new_received"]
     assert row[:5] == [("natural_person", 5, "5"), ("commercial_enterprise", None, "—"), ("research_institution", None, "/"),
                        ("social_welfare_org", None, "-"), ("legal_service_org", 0, "0")]
+
+
+def test_cross_year_compares_carried_over_with_last_years_carried_forward():
+    from parsers.checks import cross_year
+    reports = [{"id": "a2021", "agency": "某区人民政府", "year": 2021, "doc_type": "annual_report"},
+               {"id": "a2022", "agency": "某区人民政府", "year": 2022, "doc_type": "annual_report"},
+               {"id": "b2022", "agency": "另一区人民政府", "year": 2022, "doc_type": "annual_report"}]
+    outcomes = [{"report_id": "a2021", "outcome": "carried_forward_to_next_year", "applicant_type": "total", "count": 3},
+                {"report_id": "a2022", "outcome": "carried_over_from_prev_year", "applicant_type": "total", "count": 1},
+                {"report_id": "b2022", "outcome": "carried_over_from_prev_year", "applicant_type": "total", "count": 1}]
+    [check] = cross_year(reports, outcomes)
+    assert (check["report_id"], check["scope"], check["expected"], check["actual"], check["passed"]) == ("a2022", "total", 3, 1, 0)
+
+
+def test_prose_against_the_table(db):
+    # 平潭 2022: the prose says 收到政府信息公开申请75件; table 三 says 74 new (and 1 carried over).
+    row = db.execute("""select expected, actual, passed from checks where report_id = '017_pingtan_zone_2022'
+                        and "check" = 'text_vs_table' and scope = 'applications_received_total'""").fetchone()
+    assert tuple(row) == (74, 75, 0)
+    row = db.execute("""select expected, actual, passed from checks where report_id = '020_pingtan_zone_2025'
+                        and "check" = 'text_vs_table' and scope = 'litigation_total'""").fetchone()
+    assert tuple(row) == (9, 9, 1)  # 诉讼9起 = 6 direct + 3 after review
