@@ -18,6 +18,7 @@ ISO_DATE = re.compile(r"((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})")
 CN_DATE = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 PUBLISHED_FIELD = re.compile(r"(发布时间|发布日期|成文日期|公开日期|发文日期)\s*[:：]\s*")
 PERIOD = re.compile(r"统计(期限|时限|时间|区间|周期)[^。\n]{0,20}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
+TITLE_CONTINUES = re.compile(r"[^，,。;；:：]{0,16}(通知|函|意见|办法|方案|决定|公告)")
 TITLE_FIELD = re.compile(r"^\s*标题\s*[:：]\s*(?P<title>\S.*?)\s*$")
 HEADING = [
     (1, re.compile(r"^[ \t]*(?P<number>[一二三四五六七八九十]{1,3})[ \t]*[、.][ \t]*(?P<rest>\S.*)$")),
@@ -48,6 +49,12 @@ def analyse(text: str, path: str = "") -> tuple[Metadata, list[Issue]]:
         meta.title_span = _title_span(title_line)
         meta.title = text[meta.title_span[0]:meta.title_span[1]]
         meta.body_start = title_line.end
+        following = next((ln for ln in all_lines if ln.start > title_line.end), None)
+        if following and TITLE_CONTINUES.fullmatch(squash(following.text)):
+            # A title broken over two lines: 关于政府信息公开工作年度报告 / 有关事项的通知
+            meta.title += following.text.strip()
+            meta.title_span = (meta.title_span[0], following.start + len(following.text.rstrip()))
+            meta.body_start = following.end
     else:
         issues.append(Issue("warning", "no title found"))
     meta.doc_type = classify(meta.title, rules)

@@ -1,24 +1,43 @@
 """Small text helpers shared by the parsing steps.
 
 `fold` maps a text to a same-length text for matching: full-width ASCII to
-half-width, the ideographic space to a space. Because it maps one character
-to one character, an offset found in the folded text is an offset in the
+half-width, the ideographic space to a space, traditional characters to
+simplified ones (繁體 mirrors of reports). Because it maps one character to
+one character, an offset found in the folded text is an offset in the
 original, and provenance spans stay exact.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FOLD.update({0x3000: 0x20, 0xA0: 0x20, 0x2002: 0x20, 0x2003: 0x20, 0x200B: 0x20,
               0xFE52: ord("."), 0x2014: ord("—"), 0xFF0E: ord(".")})
-_FOLD_TABLE = str.maketrans({k: chr(v) for k, v in _FOLD.items()})
+
+
+@functools.lru_cache(maxsize=1)
+def _fold_table() -> dict[int, int]:
+    """Full-width forms, odd spaces, and OpenCC's one-to-one traditional-to-simplified characters."""
+    table = dict(_FOLD)
+    spec = importlib.util.find_spec("opencc")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("opencc-python-reimplemented is not installed (pip install -r requirements.txt)")
+    characters = Path(spec.submodule_search_locations[0]) / "dictionary" / "TSCharacters.txt"
+    for line in characters.read_text(encoding="utf-8").splitlines():
+        traditional, _, simplified = line.partition("\t")
+        simplified = simplified.split(" ")[0]
+        if len(traditional) == 1 and len(simplified) == 1:
+            table.setdefault(ord(traditional), ord(simplified))
+    return table
 
 
 def fold(text: str) -> str:
-    folded = text.translate(_FOLD_TABLE)
+    folded = text.translate(_fold_table())
     assert len(folded) == len(text)
     return folded
 

@@ -294,3 +294,18 @@ def test_prose_against_the_table(db):
     row = db.execute("""select expected, actual, passed from checks where report_id = '020_pingtan_zone_2025'
                         and "check" = 'text_vs_table' and scope = 'litigation_total'""").fetchone()
     assert tuple(row) == (9, 9, 1)  # 诉讼9起 = 6 direct + 3 after review
+
+
+def test_traditional_characters_are_read_like_simplified():
+    # A 繁體 mirror of a 2021-format table 三 row: 一、本年新收政府信息公開申請數量
+    text = "三、收到和處理政府信息公開申請情況\n一、本年新收政府信息公開申請數量 | 12 | 1 | 0 | 0 | 0 | 0 | 13 |\n"
+    found = tables.extract(text, 2022)
+    assert [(o.outcome, o.applicant_type, o.cell.value) for o in found.outcomes][-1] == ("new_received", "total", 13)
+    assert fold("國務院辦公廳") == "国务院办公厅"
+
+
+def test_a_notice_about_annual_reports_is_not_one():
+    from parsers import document
+    text = "信息公開\n\n國務院辦公廳政府信息與政務公開辦公室\n關于政府信息公開工作年度報告\n有關事項的通知\n\n國辦公開辦函〔2019〕60號\n"
+    meta, _ = document.analyse(text)
+    assert meta.title == "關于政府信息公開工作年度報告有關事項的通知" and meta.doc_type == "other" and meta.year == 2019
