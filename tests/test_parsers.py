@@ -306,6 +306,6 @@ def test_traditional_characters_are_read_like_simplified():
 
 def test_a_notice_about_annual_reports_is_not_one():
     from parsers import document
-    text = "信息公開\n\n國務院辦公廳政府信息與政務公開辦公室\n關于政府信息公開工作年度報告\n有關事項的通知\n\n國辦公開辦函〔2019〕60號\n"
+    text = "信息公開\n\n國務院辦公廳政府信息與政務公開辦公室\n關于政府信息公開工作年度報告\n有關事項的通知\n\n國辦公開辦函〔2019〕60號\n修訂后的條例已于2019年5月15日起施行。\n"
     meta, _ = document.analyse(text)
     assert meta.title == "關于政府信息公開工作年度報告有關事項的通知" and meta.doc_type == "other" and meta.year == 2019
