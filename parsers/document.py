@@ -154,7 +154,7 @@ def find_agency(title: str | None, rules: dict) -> str | None:
         return None
     if any(prefix.endswith(suffix) for suffix in rules["agency_suffixes"]):
         return prefix
-    for suffix, government in rules["division_suffixes"].items():
+    for suffix, government in list(rules["zone_suffixes"].items()) + list(rules["division_suffixes"].items()):
         if prefix.endswith(suffix):
             return prefix + government
     return prefix

@@ -309,3 +309,14 @@ def test_a_notice_about_annual_reports_is_not_one():
     text = "信息公開\n\n國務院辦公廳政府信息與政務公開辦公室\n關于政府信息公開工作年度報告\n有關事項的通知\n\n國辦公開辦函〔2019〕60號\n修訂后的條例已于2019年5月15日起施行。\n"
     meta, _ = document.analyse(text)
     assert meta.title == "關于政府信息公開工作年度報告有關事項的通知" and meta.doc_type == "other" and meta.year == 2019
+
+
+@pytest.mark.parametrize("title,agency", [
+    ("长沙市芙蓉区2021年政府信息公开工作年度报告", "长沙市芙蓉区人民政府"),
+    ("唐村镇2010年政府信息公开工作年度报告", "唐村镇人民政府"),
+    ("平潭综合实验区2022年度政府信息公开工作年度报告", "平潭综合实验区管委会"),
+    ("乌海市工业和信息化局2020年政府信息公开工作年度报告", "乌海市工业和信息化局"),
+])
+def test_agency_from_the_title(title, agency):
+    from parsers import data, document
+    assert document.find_agency(title, data.load("document")) == agency
