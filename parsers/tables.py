@@ -240,6 +240,9 @@ def read_table3(text: str, region: Region, layout: dict) -> tuple[list[Outcome],
                 ambiguous.append((row, label, values[0], splits))
                 continue
             values = splits[0]
+        if len(values) == len(columns) + 1 and _subtotal_first(values[1:-1]):
+            # Some local copies add a 法人或其他组织 subtotal after 自然人: it adds up the next five.
+            values = values[:1] + values[2:]
         if len(values) < len(columns) and len(values) >= 2 and _sums_to_last(values):
             # Empty cells were left out: the last is 总计 (it adds up the rest); which
             # applicant columns the others belong to is not knowable.
@@ -318,6 +321,11 @@ def split_run(values: list[Token], parts: int, fits) -> list[Token] | None:
 
 def _groups_add_up(parts: list[int]) -> bool:
     return all(sum(parts[g:g + 4]) == parts[g + 4] for g in (0, 5, 10))
+
+
+def _subtotal_first(values: list[Token]) -> bool:
+    numbers = [v.cell().value for v in values]
+    return None not in numbers and numbers[0] == sum(numbers[1:])
 
 
 def _sums_to_last(values: list[Token]) -> bool:

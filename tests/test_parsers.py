@@ -320,3 +320,12 @@ def test_a_notice_about_annual_reports_is_not_one():
 def test_agency_from_the_title(title, agency):
     from parsers import data, document
     assert document.find_agency(title, data.load("document")) == agency
+
+
+def test_a_local_subtotal_column_is_dropped():
+    # 自然人 | 法人或其他组织（小计）| 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计
+    text = "三、收到和处理政府信息公开申请情况\n一、本年新收政府信息公开申请数量 | 20 | 5 | 3 | 0 | 1 | 0 | 1 | 25 |\n"
+    found = tables.extract(text, 2021)
+    assert [(o.applicant_type, o.cell.value) for o in found.outcomes] == [
+        ("natural_person", 20), ("commercial_enterprise", 3), ("research_institution", 0), ("social_welfare_org", 1),
+        ("legal_service_org", 0), ("other_org", 1), ("total", 25)]
