@@ -373,7 +373,3 @@ def read_pre2019(text: str, region: Region, layout: dict) -> list[Metric]:
 def pre2019_review_litigation(metrics: list[Metric], layout: dict) -> list[ReviewLitigation]:
     mapping = layout["review_litigation"]
     return [ReviewLitigation(*mapping[m.metric], m.cell) for m in metrics if m.metric in mapping]
-
-
-def covered_spans(tables: Tables) -> list[tuple[int, int]]:
-    return [(r.start, r.end) for r in tables.regions.values()]

@@ -47,9 +47,6 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", fold(text))
 
 
-CN_DIGITS = "一二三四五六七八九十"
-
-
 @dataclass
 class Line:
     start: int
@@ -62,12 +59,3 @@ def lines(text: str, start: int = 0, end: int | None = None) -> list[Line]:
     end = len(text) if end is None else end
     return [Line(start + m.start(), start + m.end(), m.group())
             for m in re.finditer(r"[^\r\n]+", text[start:end]) if m.group().strip()]
-
-
-def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """Shrink [start, end) so it neither starts nor ends with white space."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
