@@ -150,7 +150,7 @@ def _merge_words(pieces: list[tuple[int, int]], region: str) -> list[tuple[int, 
     return merged
 
 
-def _is_value(word: str) -> bool:  # noqa: E302
+def _is_value(word: str) -> bool:
     return bool(NUMBER_CELL.match(word) or DASH_CELL.match(word))
 
 

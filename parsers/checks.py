@@ -59,27 +59,25 @@ def text_vs_table(report: ParsedReport) -> list[Check]:
 def cross_year(reports: list[dict], outcomes: list[dict]) -> list[dict]:
     """R6: a report's 上年结转 equals the same agency's 结转下年度 of the year before, per column.
     Rows in the build's terms (dicts), since it needs two reports."""
-    carried = {}
-    for o in outcomes:
-        if o["outcome"] in ("carried_over_from_prev_year", "carried_forward_to_next_year") and o["count"] is not None:
-            carried[(o["report_id"], o["outcome"], o["applicant_type"])] = o["count"]
-    by_agency_year = {(r["agency"], r["year"]): r["id"] for r in reports
-                      if r["agency"] and r["year"] and r["doc_type"] == "annual_report"}
+    report_by_agency_year = {(r["agency"], r["year"]): r for r in reports
+                             if r["agency"] and r["year"] and r["doc_type"] == "annual_report"}
+    year_of = {r["id"]: (agency, year) for (agency, year), r in report_by_agency_year.items()}
+    carried_forward = {(o["report_id"], o["applicant_type"]): o["count"] for o in outcomes
+                       if o["outcome"] == "carried_forward_to_next_year" and o["count"] is not None}
     found = []
-    for (agency, year), rid in sorted(by_agency_year.items()):
-        previous = by_agency_year.get((agency, year - 1))
-        if previous is None:
+    for o in outcomes:
+        if o["outcome"] != "carried_over_from_prev_year" or o["count"] is None or o["report_id"] not in year_of:
             continue
-        for (report_id, outcome, column), count in sorted(carried.items()):
-            if report_id != rid or outcome != "carried_over_from_prev_year":
-                continue
-            before = carried.get((previous, "carried_forward_to_next_year", column))
-            if before is None:
-                continue
-            found.append({"report_id": rid, "check": "cross_year", "scope": column, "expected": before,
-                          "actual": count, "passed": int(before == count),
-                          "detail": "" if before == count else
-                          f"上年结转 {count} ≠ {previous}（{year - 1}年）结转下年度 {before}"})
+        agency, year = year_of[o["report_id"]]
+        previous = report_by_agency_year.get((agency, year - 1))
+        before = carried_forward.get((previous["id"], o["applicant_type"])) if previous else None
+        if before is None:
+            continue
+        check = _check("cross_year", o["applicant_type"], before, o["count"],
+                       f"上年结转 {o['count']} ≠ {previous['id']}（{year - 1}年）结转下年度 {before}")
+        found.append({"report_id": o["report_id"], "check": check.check, "scope": check.scope,
+                      "expected": check.expected, "actual": check.actual, "passed": int(check.passed),
+                      "detail": check.detail})
     return found
 
 
@@ -102,7 +100,7 @@ def balance(cells: dict, columns: list[str]) -> list[Check]:
     return found
 
 
-def _outcome_leaves(rows: list[dict], cells: dict, column: str) -> list[str] | None:
+def _outcome_leaves(rows: list[dict], cells: dict, column: str) -> list[str]:
     """The rows that add up to 总计: every result row; a group's own row only when it has no child rows."""
     keys = [r["key"] for r in rows]
     leaves = []

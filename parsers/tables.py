@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import data
+from .checks import balance, outcome_sum  # the same arithmetic the checks apply
 from .cells import Token, compositions, tokenize
 from .model import Issue, Metric, Outcome, ReviewLitigation
 from .textutil import fold, squash
@@ -266,8 +267,6 @@ def read_table3(text: str, region: Region, layout: dict) -> tuple[list[Outcome],
 def _resolve_by_columns(outcomes: list[Outcome], ambiguous: list, layout: dict) -> tuple[list[Outcome], list]:
     """Rows printed with no separators that split several ways: keep the one choice of splits
     with which every column adds up (the balance identity and 总计 of each column)."""
-    from .checks import balance, outcome_sum  # the same arithmetic the checks apply
-
     if not ambiguous or any(not splits for *_, splits in ambiguous):
         return [], ambiguous
     columns = layout["table3"]["columns"]

@@ -4,7 +4,6 @@ templates and plugins."""
 
 from __future__ import annotations
 
-import json
 import socket
 import sqlite3
 import subprocess
@@ -73,7 +72,3 @@ def get(site):
         # httpx would drop a query string already in path if given params too
         return httpx.get(site + path, params=params or None, timeout=30)
     return fetch
-
-
-def load_expectations() -> list[dict]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "tests" / "expected").glob("*.expect.json"))]
