@@ -10,9 +10,19 @@ PORT ?= 8001
 DATASETTE_OPTIONS := -m metadata.yml --template-dir templates --plugins-dir plugins \
 	--setting suggest_facets off --setting sql_time_limit_ms 3000 --setting default_cache_ttl 600
 
-.PHONY: install build serve test score clean
+# Debian packages: Chromium for the browser tests, antiword for legacy .doc/.wps
+# reports, CJK fonts so screenshots show Chinese.
+SYSTEM_PACKAGES := chromium antiword fonts-noto-cjk
 
-install: $(VENV)/.installed
+.PHONY: install system build serve test score clean
+
+install: system $(VENV)/.installed
+
+system:
+	@if command -v chromium >/dev/null && command -v antiword >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	else echo "note: install $(SYSTEM_PACKAGES) with your package manager (browser tests and .doc reports need them)"; fi
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)

@@ -12,7 +12,10 @@ file that replaces the database only when the build has finished.
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import os
+import re
 import sys
 import traceback
 from collections import Counter
@@ -28,19 +31,20 @@ TABLES = {
     "reports": {
         "columns": {"id": str, "title": str, "agency": str, "province": str, "city": str, "county": str,
                     "region_code": str, "year": int, "published_date": str, "doc_type": str, "template": str,
-                    "source_path": str, "source_format": str, "source_sha256": str, "source_url": str, "text": str},
+                    "source_path": str, "source_format": str, "source_sha256": str, "source_url": str, "pages": int,
+                    "metadata_from": str, "text": str},
         "pk": "id", "foreign_keys": [],
         "indexes": [["year"], ["template"], ["doc_type"], ["province"], ["agency"], ["region_code"]],
     },
     "sections": {
         "columns": {"id": str, "report_id": str, "ordinal": int, "parent_id": str, "level": int, "number": str,
-                    "heading": str, "key": str, "start": int, "end": int, "text": str},
+                    "heading": str, "key": str, "start": int, "end": int, "page": int, "text": str},
         "pk": "id", "foreign_keys": [("report_id", "reports", "id"), ("parent_id", "sections", "id")],
         "indexes": [["report_id"], ["key"], ["parent_id"]],
     },
     "metrics": {
         "columns": {"id": str, "report_id": str, "section_id": str, "metric": str, "label": str, "value": float,
-                    "value_raw": str, "start": int, "end": int, "inferred": int, "unit": str, "source": str,
+                    "value_raw": str, "start": int, "end": int, "page": int, "inferred": int, "unit": str, "source": str,
                     "approximate": int, "part_of": str},
         "pk": "id",
         "foreign_keys": [("report_id", "reports", "id"), ("section_id", "sections", "id"),
@@ -49,13 +53,13 @@ TABLES = {
     },
     "application_outcomes": {
         "columns": {"report_id": str, "outcome": str, "applicant_type": str, "count": int, "value_raw": str,
-                    "start": int, "end": int, "inferred": int},
+                    "start": int, "end": int, "page": int, "inferred": int},
         "pk": ("report_id", "outcome", "applicant_type"), "foreign_keys": [("report_id", "reports", "id")],
         "indexes": [["report_id"], ["outcome", "applicant_type"], ["applicant_type"]],
     },
     "review_litigation": {
         "columns": {"report_id": str, "proceeding": str, "result": str, "count": int, "value_raw": str,
-                    "start": int, "end": int, "inferred": int},
+                    "start": int, "end": int, "page": int, "inferred": int},
         "pk": ("report_id", "proceeding", "result"), "foreign_keys": [("report_id", "reports", "id")],
         "indexes": [["report_id"], ["proceeding", "result"], ["result"]],
     },
@@ -89,6 +93,44 @@ def find_files(paths: list[Path]) -> list[tuple[Path, str]]:
     return found
 
 
+SIDECAR = ".meta.json"  # NAME.meta.json beside NAME.pdf
+MANIFEST = "manifest.csv"  # one row per report file: path, source_url, agency, year, title, published_date
+
+
+def is_sidecar(path: str) -> bool:
+    return path.endswith(SIDECAR) or path.rsplit("/", 1)[-1] == MANIFEST
+
+
+def load_given(files: list[tuple[Path, str]]) -> tuple[dict[str, tuple[dict, str]], list[dict]]:
+    """Metadata given from outside the reports: (values, where from) per report path."""
+    given: dict[str, tuple[dict, str]] = {}
+    problems = []
+    for file, path in files:
+        if path.rsplit("/", 1)[-1] == MANIFEST:
+            folder = path[: -len(MANIFEST)]
+            try:
+                with open(file, encoding="utf-8-sig", newline="") as f:
+                    for row in csv.DictReader(f):
+                        if row.get("path"):
+                            given[folder + row["path"].strip()] = ({k: v for k, v in row.items() if k != "path"}, path)
+            except (UnicodeDecodeError, csv.Error) as e:
+                problems.append(issue(path, None, "warning", f"the manifest cannot be read ({e}); ignored"))
+    for file, path in files:
+        if path.endswith(SIDECAR):
+            try:
+                values = json.loads(file.read_text(encoding="utf-8-sig"))
+                if not isinstance(values, dict):
+                    raise ValueError("it is not a JSON object")
+            except (UnicodeDecodeError, ValueError) as e:
+                problems.append(issue(path, None, "warning", f"the sidecar cannot be read ({e}); ignored"))
+                continue
+            stem = path[: -len(SIDECAR)]
+            for report_path in [p for _, p in files if not is_sidecar(p)]:
+                if report_path == stem or re.sub(r"\.[^./]+$", "", report_path) == stem:
+                    given[report_path] = (values, path)  # a sidecar beats the manifest
+    return given, problems
+
+
 def assign_ids(files: list[tuple[Path, str]]) -> tuple[dict[str, str], list[dict]]:
     """Report id per path; files that would share an id keep their extension in it."""
     by_id: dict[str, list[str]] = {}
@@ -110,7 +152,10 @@ def issue(path: str, rid: str | None, severity: str, message: str) -> dict:
 
 def parse_all(files: list[tuple[Path, str]]) -> dict[str, list[dict]]:
     tables: dict[str, list[dict]] = {name: [] for name in TABLES}
+    given, problems = load_given(files)
+    files = [(file, path) for file, path in files if not is_sidecar(path)]
     ids, tables["build_issues"] = assign_ids(files)
+    tables["build_issues"] += problems
     seen: dict[str, str] = {}
     for file, path in files:
         data = file.read_bytes()
@@ -122,7 +167,8 @@ def parse_all(files: list[tuple[Path, str]]) -> dict[str, list[dict]]:
             tables["build_issues"].append(issue(path, None, "warning", f"the same file as {seen[digest]}; skipped"))
             continue
         try:
-            report = parse_report(path, data)
+            values, origin = given.get(path, ({}, ""))
+            report = parse_report(path, data, values, origin)
         except UnreadableFile as e:
             tables["build_issues"].append(issue(path, None, "error", f"cannot be read: {e}"))
             continue

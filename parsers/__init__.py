@@ -9,26 +9,34 @@ no shared state, so files can be parsed in any order or in parallel.
 
 from __future__ import annotations
 
-from . import checks, decode, document, figures, harmonise, tables
+from . import checks, decode, document, figures, harmonise, readers, tables
 from .model import Issue, ParsedReport, Source
 
+# Metadata a file's own page (HTML meta tags) or a sidecar may supply.
+GIVEN_FIELDS = ("source_url", "agency", "year", "title", "published_date")
 
-def parse_report(path: str, data: bytes) -> ParsedReport:
-    """Everything we can read from one file. Raises decode.UnreadableFile when there is no text."""
+
+def parse_report(path: str, data: bytes, given: dict | None = None, given_by: str = "sidecar") -> ParsedReport:
+    """Everything we can read from one file. Raises decode.UnreadableFile when there is no text.
+
+    `given` holds metadata from outside the file (a NAME.meta.json sidecar or
+    reports/manifest.csv, named by `given_by`); it fills what the report does not say.
+    """
     fmt = decode.format_of(path)
     if fmt is None:
         raise decode.UnreadableFile(f"files ending in {path[path.rfind('.'):] if '.' in path else '(no ending)'} are not reports this build reads")
-    if fmt not in decode.TEXT_FORMATS:
-        raise decode.UnreadableFile(f"{fmt.upper()} files cannot be read yet (only text and Markdown)")
-    decoded = decode.decode_text(data)
-    report = ParsedReport(Source(path=path, format=fmt, sha256=decode.sha256(data), text=decoded.text))
-    if decoded.replaced:
-        report.issues.append(Issue("warning", f"{decoded.replaced} characters could not be decoded from "
-                                              f"{decoded.encoding} and were replaced with U+FFFD"))
-    text = decoded.text
+    extracted = readers.read(fmt, data)
+    text = extracted.text
+    report = ParsedReport(Source(path=path, format=fmt, sha256=decode.sha256(data), text=text,
+                                 page_starts=extracted.page_starts))
+    report.issues += extracted.issues
     report.metadata, issues = document.analyse(text, path)
     report.issues += issues
     meta = report.metadata
+    report.issues += fill_metadata(report, extracted.hints, "page")
+    report.issues += fill_metadata(report, given or {}, given_by)
+    if report.given:
+        document.complete(meta)  # doc type and region from a title or agency given from outside
     found = tables.extract(text, meta.year, meta.body_start)
     report.template = found.template
     if meta.title is None and found.template != "narrative":
@@ -47,6 +55,35 @@ def parse_report(path: str, data: bytes) -> ParsedReport:
     report.review_litigation = found.review_litigation + review
     report.checks = checks.run(report)
     return report
+
+
+def fill_metadata(report: ParsedReport, values: dict, origin: str) -> list[Issue]:
+    """Fill what the report's text did not say from `values`, noting where each came from.
+    Where both say something different, the text wins and the difference is reported."""
+    issues = []
+    for name in GIVEN_FIELDS:
+        value = values.get(name)
+        if value in (None, ""):
+            continue
+        if name == "year":
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                issues.append(Issue("warning", f"{origin} gives year {value!r}, which is not a year; ignored"))
+                continue
+        holder = report.source if name == "source_url" else report.metadata
+        current = getattr(holder, name)
+        guessed = name == "year" and report.metadata.year_guess and origin != "page"
+        if guessed:  # a stated year beats one guessed from the file name or the text
+            report.issues[:] = [i for i in report.issues if i.message != report.metadata.year_guess]
+            report.metadata.year_guess = None
+        if current in (None, "") or guessed:
+            setattr(holder, name, value)
+            report.given[name] = origin
+        elif current != value and origin != "page":
+            issues.append(Issue("warning", f"{origin} gives {name} {value!r} but the report says {current!r}; "
+                                           "the report's own value is kept"))
+    return issues
 
 
 def prose_spans(text: str, start: int, end: int, tables: list[tuple[int, int]]) -> list[tuple[int, int]]:

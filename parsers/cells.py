@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import data
 from .model import Cell
 from .textutil import fold, squash
 
@@ -69,6 +70,8 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
     """
     region = fold(text[start:end])
     region = DELIMITER_ROW.sub(lambda m: " " * len(m.group()), region)
+    for pattern in data.table_breaks():
+        region = pattern.sub(lambda m: " " * len(m.group()), region)
     if "|" in region:
         pieces = _split(region, r"\|") + _blank_cells(region)
         pieces.sort()

@@ -28,3 +28,8 @@ def noise_patterns() -> tuple[re.Pattern, ...]:
 
 def spam_words() -> tuple[str, ...]:
     return tuple(load("noise")["spam_words"])
+
+
+@functools.lru_cache(maxsize=None)
+def table_breaks() -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(p, re.M) for p in load("noise")["table_breaks"])

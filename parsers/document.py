@@ -49,6 +49,12 @@ def analyse(text: str, path: str = "") -> tuple[Metadata, list[Issue]]:
         meta.title_span = _title_span(title_line)
         meta.title = text[meta.title_span[0]:meta.title_span[1]]
         meta.body_start = title_line.end
+        before = next((ln for ln in reversed(all_lines) if ln.end < title_line.start and ln.text.strip()), None)
+        if (before and re.match(r"\d{4}年", squash(meta.title)) and len(squash(before.text)) <= 30
+                and squash(before.text).endswith(tuple(rules["agency_suffixes"]))):
+            # The agency on a line of its own above the title (PDF covers): 淮安市洪泽区人民政府 / 2024年…报告
+            meta.title = before.text.strip() + meta.title
+            meta.title_span = (before.start + len(before.text) - len(before.text.lstrip()), meta.title_span[1])
         following = next((ln for ln in all_lines if ln.start > title_line.end), None)
         if following and TITLE_CONTINUES.fullmatch(squash(following.text)):
             # A title broken over two lines: 关于政府信息公开工作年度报告 / 有关事项的通知
@@ -61,6 +67,7 @@ def analyse(text: str, path: str = "") -> tuple[Metadata, list[Issue]]:
     meta.published_date = find_published_date(text, all_lines)
     meta.year, year_note = find_year(text, meta.title, meta.published_date, path)
     if year_note:
+        meta.year_guess = year_note
         issues.append(Issue("warning", year_note))
     meta.agency = find_agency(meta.title, rules)
     region = regions.resolve(meta.agency) or regions.resolve(meta.title)
@@ -68,6 +75,18 @@ def analyse(text: str, path: str = "") -> tuple[Metadata, list[Issue]]:
         meta.province, meta.city, meta.county, meta.region_code = (
             region.province, region.city, region.county, region.region_code)
     return meta, issues
+
+
+def complete(meta: Metadata) -> None:
+    """Doc type, agency and region from the title and agency, where they are still unknown."""
+    rules = data.load("document")
+    if meta.doc_type == "other":
+        meta.doc_type = classify(meta.title, rules)
+    meta.agency = meta.agency or find_agency(meta.title, rules)
+    region = None if meta.province else (regions.resolve(meta.agency) or regions.resolve(meta.title))
+    if region:
+        meta.province, meta.city, meta.county, meta.region_code = (
+            region.province, region.city, region.county, region.region_code)
 
 
 def _title_span(line: Line) -> tuple[int, int]:

@@ -19,6 +19,7 @@ class Source:
     sha256: str
     text: str
     source_url: str | None = None
+    page_starts: list[int] | None = None  # PDF: offset in text where each page starts
 
 
 @dataclass
@@ -95,6 +96,7 @@ class Metadata:
     county: str | None = None
     region_code: str | None = None
     year: int | None = None
+    year_guess: str | None = None  # how the year was guessed when the title and statistics period name none
     published_date: str | None = None
     doc_type: str = "other"
     body_start: int = 0  # where the report proper starts (after any cover letter)
@@ -113,3 +115,4 @@ class ParsedReport:
     review_litigation: list[ReviewLitigation] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    given: dict[str, str] = field(default_factory=dict)  # metadata field -> where it came from, when not the text

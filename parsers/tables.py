@@ -83,7 +83,7 @@ def _read_official(text: str, folded: str, regions: dict[str, Region], year: int
     result = Tables(template=detect_layout(folded, regions, year), regions=regions)
     layout = data.load(result.template)
     if "table2" in regions:
-        result.metrics += read_table2(text, regions["table2"], layout)
+        result.metrics += read_table2(text, regions["table2"], layout, stated_numbers(folded, regions))
     if "table3" in regions:
         outcomes, issues = read_table3(text, regions["table3"], layout)
         result.outcomes += outcomes
@@ -189,19 +189,31 @@ def _label(token: Token) -> str:
 
 # --- the tables ------------------------------------------------------------------
 
-def read_table2(text: str, region: Region, layout: dict) -> list[Metric]:
+def read_table2(text: str, region: Region, layout: dict, stated: frozenset[int] = frozenset()) -> list[Metric]:
+    """Table 二's rows; `stated` holds the numbers the report states outside its tables."""
     tokens = tokenize(text, region.start, region.end)
     captions = [(i, sub) for i, t in enumerate(tokens) if t.kind == "label"
                 for sub in layout["table2"] if squash(sub["caption"]) in squash(t.text)]
-    metrics = []
-    for n, (i, sub) in enumerate(captions):
+    # Each row is looked for under every caption: PDF extraction can move a row below
+    # the next caption, and row labels (规章, 行政许可…) name their sub-table anyway.
+    sub_of = {id(row): sub for sub in layout["table2"] for row in sub["rows"]}
+    all_rows = [row for sub in layout["table2"] for row in sub["rows"]]
+    metrics, read = [], set()
+    for n, (i, caption) in enumerate(captions):
         end = captions[n + 1][0] if n + 1 < len(captions) else len(tokens)
         part = tokens[i:end]  # the caption too: flattened pages glue the first row's label to it
-        units = sub["unit"] if isinstance(sub["unit"], list) else [sub["unit"]] * len(sub["columns"])
-        headers = _column_headers(part, sub)
-        for row, label, values, _ in read_rows(part, sub["rows"]):
+        for row, label, values, _ in read_rows(part, all_rows):
+            sub = sub_of[id(row)]
+            if (sub["key"], row["key"]) in read:
+                continue  # a row is read once, where it first has values
+            read.add((sub["key"], row["key"]))
+            units = sub["unit"] if isinstance(sub["unit"], list) else [sub["unit"]] * len(sub["columns"])
+            headers = _column_headers(part, sub) if sub is caption else [""] * len(sub["columns"])
             if len(values) == 1 and is_run(values[0]) and len(sub["columns"]) > 1:
-                values = split_run(values, len(sub["columns"]), lambda parts: True) or []
+                # No arithmetic inside these rows: of the possible cuts, take the one whose
+                # numbers the report's own prose repeats (规范性文件 8855698: 制发88件 … 现行有效698件).
+                splits = run_splits(values[0], len(sub["columns"]), lambda parts: True)
+                values = splits[0] if len(splits) == 1 else _corroborated(splits, stated) or []
             if not values or len(values) > len(sub["columns"]):
                 continue  # more cells than columns, or digits that split more than one way
             # A row that lost cells keeps its first one: cells go missing at the right, after the first.
@@ -211,6 +223,26 @@ def read_table2(text: str, region: Region, layout: dict) -> list[Metric]:
                     label=f"{_label(label)} {header}".strip(),
                     cell=value.cell(), unit=_cell_unit(value) or unit, source="table"))
     return metrics
+
+
+def _corroborated(splits: list[list[Token]], stated: frozenset[int]) -> list[Token] | None:
+    """The one cut whose non-zero cells cover the most digits with numbers the prose states."""
+    def covered(split: list[Token]) -> int:
+        return sum(len(c.text) for c in split if int(c.text) and int(c.text) in stated)
+    scores = sorted((covered(split), n) for n, split in enumerate(splits))
+    if not scores or scores[-1][0] == 0 or (len(scores) > 1 and scores[-2][0] == scores[-1][0]):
+        return None
+    return splits[scores[-1][1]]
+
+
+def stated_numbers(folded: str, regions: dict[str, Region]) -> frozenset[int]:
+    """Whole numbers written in the report outside its tables."""
+    outside, position = [], 0
+    for region in sorted(regions.values(), key=lambda r: r.start):
+        outside.append(folded[position:region.start])
+        position = max(position, region.end)
+    outside.append(folded[position:])
+    return frozenset(int(n) for n in re.findall(r"(?<![\d.])\d{1,9}(?![\d.])", "\n".join(outside)))
 
 
 def _column_headers(tokens: list[Token], sub: dict) -> list[str]:

@@ -4,6 +4,7 @@ templates and plugins."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sqlite3
 import subprocess
@@ -41,12 +42,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def site(built_db):
-    """Base URL of a running Datasette, started the way `make serve` starts it."""
+@contextlib.contextmanager
+def datasette(db: Path):
+    """Base URL of a running Datasette serving `db`, started the way `make serve` starts it."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "datasette", "serve", "-i", str(built_db), "-m", "metadata.yml",
+        [sys.executable, "-m", "datasette", "serve", "-i", str(db), "-m", "metadata.yml",
          "--template-dir", "templates", "--plugins-dir", "plugins", "--setting", "suggest_facets", "off",
          "-h", "127.0.0.1", "-p", str(port)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -61,9 +62,17 @@ def site(built_db):
     else:
         process.kill()
         raise RuntimeError("datasette did not start: " + process.stdout.read().decode(errors="replace"))
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def site(built_db):
+    with datasette(built_db) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -257,6 +257,32 @@ def test_a_run_that_splits_two_ways_is_not_stored():
     assert any("330000033" in i.message and "2 split" in i.message for i in found.issues)
 
 
+# From 017_pingtan_zone_2022 (cells glued; the prose repeats two of them).
+CORROBORATED = ("一、总体情况 集中公开现行有效行政规范性文件698件，动态更新本年度制发的规范性文件88件。"
+                "二、主动公开政府信息情况第二十条第（一）项 信息内容 本年制发件数 本年废止件数 现行有效件数 "
+                "规章000行政规范性文件8855698第二十条第（五）项信息内容本年处理决定数量行政许可10690")
+
+
+def test_a_glued_table_two_row_is_cut_where_the_prose_repeats_its_numbers():
+    found = tables.extract(CORROBORATED, 2022)
+    values = {m.metric: (m.cell.value, m.cell.inferred) for m in found.metrics}
+    assert values["art20_1.normative_documents.issued"] == (88, True)
+    assert values["art20_1.normative_documents.repealed"] == (55, True)
+    assert values["art20_1.normative_documents.in_force"] == (698, True)
+    # Without the prose there is no telling 88|55|698 from 8|855|698: nothing is stored.
+    bare = tables.extract(CORROBORATED.split("二、")[1].join(["二、", ""]), 2022)
+    assert not [m for m in bare.metrics if m.metric.startswith("art20_1.normative")]
+
+
+def test_a_table_two_row_printed_under_the_next_caption():
+    """From 007_shanghai (PDF to Markdown): the rows of 第二十条第（一）项 come out after 第（八）项."""
+    text = ("二、主动公开政府信息情况\n第二十条第（一）项\n第二十条第（八）项\n信息内容本年收费金额（单位：万元）\n"
+            "行政事业性收费 0\n| 规章 | 22 | 235 |\n| 行政规范性文件 | 34 | 189 |\n三、收到和处理政府信息公开申请情况\n")
+    values = {m.metric: m.cell.value for m in tables.extract(text, 2025).metrics}
+    assert values["art20_1.rules.issued"] == 22 and values["art20_1.normative_documents.issued"] == 34
+    assert values["art20_8.administrative_fees.fee_amount"] == 0
+
+
 def test_legacy_table_with_this_year_and_running_total():
     # 平潭县 2011: 本年度 and 历年累计 glued after the unit (行政诉讼数条00 is 0 and 0).
     text = "政府信息公开情况统计表 统计指标计量单位2011年度历年累计受理依申请公开信息总数条00行政复议数条00行政诉讼数条00"

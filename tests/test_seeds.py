@@ -6,9 +6,9 @@ from conftest import ROOT
 from score import load, mismatches
 
 EXPECTATIONS = load(ROOT / "tests" / "expected")
-# Corpus reports whose layouts are not all read yet (issue 3). Strict: a file
-# that starts to pass must be taken off this list.
-NOT_YET = {"007_shanghai_gov_office_2025_pdfextract.md", "017_pingtan_zone_2022.txt"}
+# Corpus reports whose layouts are not all read yet. Strict: a file that starts
+# to pass must be taken off this list.
+NOT_YET: set[str] = set()
 
 
 @pytest.mark.parametrize("expected", [

@@ -1,0 +1,414 @@
+"""Step 1: a file's bytes to the report's text, whatever the format.
+
+Every format ends as one string, `reports.text`, and every span in the
+database points into it. Tables (HTML `<table>`, PDF ruled tables, Word
+tables) are read as cell grids, spans resolved, and written into the text one
+row per line with `|` between cells, the same shape the text parser reads
+from scraped pages. So the grid decides where each cell is; the text only
+carries it. The result is a pure function of the bytes: the same file gives
+the same text on every rebuild.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+
+from . import data
+from .cells import DASH_CELL, NUMBER_CELL
+from .decode import MAX_BYTES, Decoded, UnreadableFile, decode_text
+from .model import Issue
+from .textutil import fold
+
+
+@dataclass
+class Extracted:
+    text: str
+    encoding: str | None = None
+    page_starts: list[int] | None = None  # offset where each PDF page starts
+    hints: dict[str, str] = field(default_factory=dict)  # what the file says about itself: title, source_url…
+    issues: list[Issue] = field(default_factory=list)
+
+
+def read(fmt: str, data_: bytes) -> Extracted:
+    """The text of a file of format `fmt` (see decode.FORMATS). Raises UnreadableFile."""
+    if not data_.strip():
+        raise UnreadableFile("the file is empty")
+    if len(data_) > MAX_BYTES:
+        raise UnreadableFile(f"the file is {len(data_) // (1024 * 1024)} MB, over the {MAX_BYTES // (1024 * 1024)} MB limit")
+    reader = {"txt": read_text, "md": read_text, "html": read_html, "pdf": read_pdf, "docx": read_docx,
+              "doc": read_legacy_word, "wps": read_legacy_word}[fmt]
+    return reader(data_)
+
+
+def read_text(data_: bytes) -> Extracted:
+    decoded = decode_text(data_)
+    return Extracted(decoded.text, decoded.encoding, issues=_replaced(decoded))
+
+
+def _replaced(decoded: Decoded) -> list[Issue]:
+    if not decoded.replaced:
+        return []
+    return [Issue("warning", f"{decoded.replaced} characters could not be decoded from {decoded.encoding} "
+                             "and were replaced with U+FFFD")]
+
+
+# --- tables as grids -----------------------------------------------------------
+
+Grid = list[list[str | None]]  # None: covered by a neighbouring cell's rowspan/colspan
+
+
+def render_grid(grid: Grid) -> list[str]:
+    """A table as lines of text: `| label | 1 | 2 |` per row.
+
+    A row with a single filled cell (a caption, or a page framed as a table)
+    is a plain line. Empty cells are kept only in columns that hold numbers
+    somewhere (so a blank value stays a blank cell), never in label columns.
+    """
+    value_columns = {c for row in grid for c, cell in enumerate(row) if cell and _is_value(cell)}
+    out = []
+    for row in grid:
+        filled = [cell for cell in row if cell]
+        if len(filled) <= 1:
+            out += filled
+            continue
+        cells = [cell.replace("|", " ") for c, cell in enumerate(row)
+                 if cell or (cell is not None and c in value_columns)]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def _is_value(cell: str) -> bool:
+    folded = fold(cell)
+    return bool(NUMBER_CELL.match(folded) or DASH_CELL.match(folded))
+
+
+def join_lines(text: str) -> str:
+    """A cell's lines joined: no space between Chinese characters (三\\n、\\n本 -> 三、本)."""
+    def joiner(m: re.Match) -> str:
+        before, after = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
+        return " " if before.isascii() and after.isascii() else ""
+    return re.sub(r"[ \t]*\n\s*", joiner, text.strip())
+
+
+# --- HTML ------------------------------------------------------------------------
+
+META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
+# Every label GB2312 and GBK pages declare is decoded as GB18030, their superset.
+GB_CHARSETS = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn", "hz-gb-2312"}
+
+
+def decode_html(data_: bytes) -> Decoded:
+    """By the charset the page declares; by detection when it declares none, or a wrong one.
+
+    Bytes that are valid UTF-8 are UTF-8 whatever the page declares: GBK text is
+    practically never valid UTF-8, while pages saved as UTF-8 by a CMS that still
+    writes charset=gb2312 are common."""
+    try:
+        return Decoded(data_.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = META_CHARSET.search(data_[:8192])
+    if declared and not data_.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        name = declared.group(1).decode("ascii", "replace").lower()
+        encoding = "gb18030" if name in GB_CHARSETS else name
+        try:
+            return Decoded(data_.decode(encoding), encoding)
+        except UnicodeDecodeError:
+            if encoding == "gb18030":  # a GBK page with a few damaged bytes: keep the rest
+                text = data_.decode(encoding, errors="replace")
+                return Decoded(text, encoding, replaced=text.count("\ufffd"))
+        except LookupError:
+            pass
+    return decode_text(data_)
+
+
+# A JavaScript string literal.
+JS_STRING = re.compile(r"""(["'])((?:\\.|(?!\1)[^\\\n])*)\1""")
+
+
+def _js_unescape(body: str) -> str:
+    def one(m: re.Match) -> str:
+        c = m.group(1)
+        if c[0] == "u":
+            return chr(int(c[1:], 16))
+        if c[0] == "x":
+            return chr(int(c[1:], 16))
+        return {"n": "\n", "t": "\t", "r": ""}.get(c, c)
+    return re.sub(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", one, body)
+
+
+def script_html(script: str) -> str | None:
+    """HTML a script writes into the page (document.write("<p>…</p>"), or a string assigned to innerHTML)."""
+    literals = [_js_unescape(m.group(2)) for m in JS_STRING.finditer(script)]
+    markup = "".join(s for s in literals if "<" in s or re.search(r"[\u4e00-\u9fff]", s))
+    if "<" in markup and len(re.findall(r"[\u4e00-\u9fff]", markup)) >= 20:
+        return markup
+    return None
+
+
+def read_html(data_: bytes) -> Extracted:
+    import lxml.html
+    from lxml import etree
+
+    decoded = decode_html(data_)
+    rules = data.load("html")
+    try:
+        root = lxml.html.document_fromstring(decoded.text)
+    except (etree.ParserError, ValueError) as e:
+        raise UnreadableFile(f"the HTML cannot be parsed ({e})") from None
+    hints = _page_hints(root, rules)
+    for script in root.iter("script"):
+        markup = script_html(script.text or "")
+        if markup:
+            holder = lxml.html.fragment_fromstring(markup, create_parent="div")
+            script.addprevious(holder)
+    for element in root.xpath("|".join(f"//{tag}" for tag in rules["drop_tags"])):
+        element.drop_tree()
+    article = find_article(root, rules)
+    if article is None:
+        raise UnreadableFile("the page has no article: no part of it holds enough Chinese text to be a report")
+    lines = html_lines(article, set(rules["block_tags"]))
+    title = hints.get("title")
+    if title and not any(title in line for line in lines[:8]):
+        lines.insert(0, title)  # the headline usually sits outside the article's container
+    return Extracted("\n".join(lines), decoded.encoding, hints=hints, issues=_replaced(decoded))
+
+
+def _page_hints(root, rules: dict) -> dict[str, str]:
+    meta = {}
+    for element in root.xpath("//meta[@content]"):
+        name = element.get("name") or element.get("property")
+        if name and name not in meta and element.get("content", "").strip():
+            meta[name] = " ".join(element.get("content").split())
+    hints = {}
+    canonical = root.xpath("//link[@rel='canonical']/@href")
+    url = next((u for u in canonical + [meta.get(n) for n in rules["url_meta"]] if u and u.startswith("http")), None)
+    if url:
+        hints["source_url"] = url
+    h1 = [" ".join(h.text_content().split()) for h in root.xpath("//h1")]
+    title = next((t for t in [meta.get(n) for n in rules["title_meta"]] + h1 if t and "报告" in t), None)
+    if title is None:
+        page_title = root.findtext(".//title") or ""
+        title = next((p.strip() for p in re.split(r"[_|｜—-]+", page_title) if "报告" in p), None)
+    if title:
+        hints["title"] = title
+    date = next((meta.get(n) for n in rules["date_meta"] if meta.get(n)), None)
+    if date and re.match(r"\d{4}-\d{2}-\d{2}", date):
+        hints["published_date"] = date[:10]
+    return hints
+
+
+def _chinese(text: str) -> int:
+    return len(re.findall(r"[\u4e00-\u9fff]", text))
+
+
+def find_article(root, rules: dict):
+    """The element that holds the report: a known CMS container, else the smallest
+    element holding most of the page's Chinese text that is not link text."""
+    for selector in rules["article_selectors"]:
+        for element in root.cssselect(selector):
+            if _chinese(element.text_content()) >= rules["min_article_chars"]:
+                return element
+    body = root.find("body")
+    if body is None:
+        body = root
+    def own(element) -> int:
+        links = sum(_chinese(a.text_content()) for a in element.iter("a"))
+        return _chinese(element.text_content()) - links
+    total = own(body)
+    if total < rules["min_article_chars"]:
+        return None
+    best = body
+    while True:
+        bigger = [child for child in best if isinstance(child.tag, str) and own(child) >= rules["article_share"] * total]
+        if not bigger:
+            return best
+        best = bigger[0]
+
+
+def html_lines(element, block_tags: set[str]) -> list[str]:
+    parts: list[str] = []
+
+    def walk(el) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag == "table" and not el.xpath(".//table"):
+            parts.append("\n" + "\n".join(render_grid(html_grid(el))) + "\n")
+        elif tag:  # comments and processing instructions have no text of their own
+            if tag in block_tags:
+                parts.append("\n")
+            parts.append(el.text or "")
+            for child in el:
+                walk(child)
+            if tag in block_tags:
+                parts.append("\n")
+        parts.append(el.tail or "")
+
+    walk(element)
+    lines = []
+    for line in "".join(parts).split("\n"):
+        if line.lstrip().startswith("|"):
+            lines.append(line.strip())
+        elif line.split():
+            lines.append(" ".join(line.split()))
+    return lines
+
+
+def html_grid(table) -> Grid:
+    grid: Grid = []
+    covered: set[tuple[int, int]] = set()
+    for r, tr in enumerate(table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")):
+        row: list[str | None] = []
+        for td in tr.xpath("./td|./th"):
+            while (r, len(row)) in covered:
+                row.append(None)
+            rowspan, colspan = _span(td.get("rowspan"), 200), _span(td.get("colspan"), 50)
+            c = len(row)
+            row.append(" ".join(td.text_content().split()))
+            row += [None] * (colspan - 1)
+            covered.update((r + dr, c + dc) for dr in range(1, rowspan) for dc in range(colspan))
+        while (r, len(row)) in covered:
+            row.append(None)
+        grid.append(row)
+    return grid
+
+
+def _span(value: str | None, limit: int) -> int:
+    digits = re.match(r"\s*(\d+)", value or "")
+    return max(1, min(int(digits.group(1)), limit)) if digits else 1
+
+
+# --- PDF -------------------------------------------------------------------------
+
+def read_pdf(data_: bytes) -> Extracted:
+    """Text and ruled tables, page by page, in reading order (top to bottom)."""
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+    lines: list[str] = []
+    page_starts: list[int] = []
+    length = 0  # characters in "\n".join(lines) so far
+    chars = 0
+    try:
+        with pdfplumber.open(io.BytesIO(data_)) as pdf:
+            for page in pdf.pages:
+                page_starts.append(length + (1 if lines else 0))
+                for line in pdf_page_lines(page):
+                    length += len(line) + (1 if lines else 0)
+                    lines.append(line)
+                chars += len(page.chars)
+                page.close()
+    except Exception as e:  # pdfminer raises many kinds for damaged files
+        cause = e.__cause__ or e.__context__ or e
+        if isinstance(e, PDFPasswordIncorrect) or isinstance(cause, PDFPasswordIncorrect) or "password" in str(e).lower():
+            raise UnreadableFile("the PDF is password-protected") from None
+        raise UnreadableFile(f"the PDF is damaged or truncated ({type(e).__name__}: {str(e)[:120] or 'no detail'})") from None
+    if not chars:
+        raise UnreadableFile("a scanned PDF: its pages are images with no text layer, so it needs OCR first")
+    return Extracted("\n".join(lines), page_starts=page_starts)
+
+
+def pdf_page_lines(page) -> list[str]:
+    tables = page.find_tables()
+    boxes = [t.bbox for t in tables]
+
+    def outside(obj) -> bool:
+        if obj.get("object_type") != "char":
+            return True
+        x, y = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+        return not any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
+
+    placed = [(line["top"], [line["text"]]) for line in page.filter(outside).extract_text_lines()]
+    for table in tables:
+        grid = [[join_lines(cell) if cell is not None else None for cell in row] for row in table.extract()]
+        placed.append((table.bbox[1], render_grid(grid)))
+    placed.sort(key=lambda item: item[0])
+    return [line for _, block in placed for line in block if line.strip()]
+
+
+# --- Word --------------------------------------------------------------------------
+
+MAX_UNZIPPED = 200 * 1024 * 1024
+
+
+def read_docx(data_: bytes) -> Extracted:
+    import docx
+    from docx.oxml.ns import qn
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data_))
+    except zipfile.BadZipFile:
+        raise UnreadableFile("not a DOCX: the file is not a zip archive (an old .doc renamed, or damaged)") from None
+    unzipped = sum(info.file_size for info in archive.infolist())
+    if unzipped > MAX_UNZIPPED:
+        raise UnreadableFile(f"the DOCX would unpack to {unzipped // (1024 * 1024)} MB (a zip bomb?); "
+                             f"the limit is {MAX_UNZIPPED // (1024 * 1024)} MB")
+    if "word/document.xml" not in archive.namelist():
+        raise UnreadableFile("not a DOCX: the zip archive has no word/document.xml")
+    try:
+        document = docx.Document(io.BytesIO(data_))
+    except Exception as e:
+        raise UnreadableFile(f"the DOCX is damaged ({type(e).__name__}: {str(e)[:120]})") from None
+    lines = []
+    for block in document.element.body.iterchildren():
+        if block.tag == qn("w:p"):
+            lines.append(_docx_text(block))
+        elif block.tag == qn("w:tbl"):
+            lines += render_grid(docx_grid(block))
+    lines = [" ".join(line.split()) if not line.startswith("|") else line for line in lines]
+    text = "\n".join(line for line in lines if line)
+    if not text.strip():
+        raise UnreadableFile("the DOCX has no text")
+    return Extracted(text)
+
+
+def _docx_text(element) -> str:
+    paragraphs = element.xpath(".//w:p") or [element]
+    return join_lines("\n".join("".join(t.text or "" for t in p.xpath(".//w:t")) for p in paragraphs))
+
+
+def docx_grid(table) -> Grid:
+    """A Word table's cells; gridSpan and vMerge continuations become None."""
+    grid: Grid = []
+    for tr in table.xpath("./w:tr"):
+        row: list[str | None] = []
+        for tc in tr.xpath("./w:tc"):
+            span = tc.xpath("./w:tcPr/w:gridSpan/@w:val")
+            merge = tc.xpath("./w:tcPr/w:vMerge")
+            continued = bool(merge) and merge[0].get(
+                "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}val") in (None, "continue")
+            row.append(None if continued else _docx_text(tc))
+            row += [None] * (_span(span[0] if span else None, 50) - 1)
+        grid.append(row)
+    return grid
+
+
+def read_legacy_word(data_: bytes) -> Extracted:
+    """Word 97–2003 (.doc) and WPS files, through a converter when one is installed."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    with tempfile.TemporaryDirectory() as folder:
+        source = f"{folder}/report.doc"
+        with open(source, "wb") as f:
+            f.write(data_)
+        if soffice:
+            subprocess.run([soffice, "--headless", "--convert-to", "docx", "--outdir", folder, source],
+                           capture_output=True, timeout=120)
+            try:
+                with open(f"{folder}/report.docx", "rb") as f:
+                    return read_docx(f.read())
+            except FileNotFoundError:
+                raise UnreadableFile("LibreOffice could not convert this Word/WPS file") from None
+        antiword = shutil.which("antiword")
+        if antiword:
+            done = subprocess.run([antiword, "-m", "UTF-8.txt", source], capture_output=True, timeout=120)
+            if done.returncode != 0:
+                raise UnreadableFile(f"antiword could not read this Word/WPS file: "
+                                     f"{done.stderr.decode('utf-8', 'replace').replace(source, 'the file').strip()[:160]}")
+            return read_text(done.stdout)
+    raise UnreadableFile("a legacy Word/WPS file and no converter is installed (install antiword or LibreOffice, "
+                         "or save it as .docx)")

@@ -1,0 +1,184 @@
+"""Every format a government site publishes (HTML in GBK, PDF, DOCX), and every
+broken file a crawl brings: each read with provenance, or recorded with a message
+that names the file and the problem, while the rest of the build goes on."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import zipfile
+
+import httpx
+import pytest
+
+import build
+import report_files as rf
+from conftest import ROOT, datasette
+
+REPORT = "某县交通运输局2022年政府信息公开工作年度报告\n一、总体情况\n本局共主动公开政府信息25条。\n"
+
+
+def scanned_pdf() -> bytes:
+    """A page with a drawing and no text layer, as a scanner writes it."""
+    from reportlab.pdfgen import canvas
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.rect(100, 100, 300, 500, fill=1)
+    page.save()
+    return out.getvalue()
+
+
+def zip_bomb() -> bytes:
+    """A DOCX-shaped zip whose document unpacks to 210 MB of zeros."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("word/document.xml", "w") as member:
+            chunk = b"\0" * (1024 * 1024)
+            for _ in range(210):
+                member.write(chunk)
+    return out.getvalue()
+
+
+def document_write_page() -> str:
+    """The article is a string a script writes into the page (saved as UTF-8 under a gb2312 declaration)."""
+    body = rf.html_page().split('<div id="zoom">')[1].split("</div>\n<div class=\"footer\">")[0]
+    script = "document.write(" + json.dumps(body, ensure_ascii=False) + ");"
+    return rf.html_page(article="").replace('<div id="zoom"></div>', f'<div id="zoom"><script>{script}</script></div>')
+
+
+FILES = {
+    "hongze-jt.html": lambda: rf.html_page().encode("gbk"),
+    "pdf/hongze-jt.pdf": rf.pdf_bytes,
+    "docx/hongze-jt.docx": rf.docx_bytes,
+    "written/hongze-jt.html": lambda: document_write_page().encode("utf-8"),
+    # Bytes that are not GBK in the middle of a GBK page: the rest is still read.
+    "damaged/hongze-jt.html": lambda: rf.html_page().encode("gbk").replace("主动公开政府信息126条".encode("gbk"),
+                                                                          b"\x81\x20" + "主动公开政府信息126条".encode("gbk")),
+    "script.txt": lambda: (REPORT + "<script>alert('x')</script><b>粗体</b>\n").encode("utf-8"),
+    "nameless.txt": lambda: "政府信息公开工作年度报告\n一、总体情况\n本局共主动公开政府信息30条。\n".encode("utf-8"),
+    "manifest.csv": lambda: "path,source_url,year,agency\nnameless.txt,https://example.gov.cn/a.html,2021,某县农业农村局\n".encode(),
+    "pdf/hongze-jt.meta.json": lambda: json.dumps({"source_url": "https://www.hongze.gov.cn/a.pdf", "year": 2023}).encode(),
+    "bad/empty.pdf": lambda: b"",
+    "bad/truncated.pdf": lambda: rf.pdf_bytes()[:2500],
+    "bad/locked.pdf": lambda: rf.pdf_bytes(encrypt="secret"),
+    "bad/scanned.pdf": scanned_pdf,
+    "bad/notzip.docx": lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
+    "bad/bomb.docx": zip_bomb,
+    "bad/noarticle.html": lambda: rf.html_page(article="<p>暂无内容</p>").encode("gbk"),
+    "bad/junk.html": lambda: bytes(range(256)) * 20,
+    "bad/huge.txt": lambda: REPORT.encode("utf-8") * (50 * 1024 * 1024 // len(REPORT.encode("utf-8")) + 1),
+    "bad/old.doc": lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
+}
+
+
+@pytest.fixture(scope="module")
+def formats_db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("formats") / "reports"
+    for name, make in FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(make())
+    db = folder.parent / "ogi.db"
+    assert build.main(["--db", str(db), str(folder)]) == 0
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    yield conn
+    conn.close()
+
+
+def rows(db, sql, *params):
+    return [dict(r) for r in db.execute(sql, params)]
+
+
+@pytest.mark.parametrize("rid", ["hongze-jt", "pdf--hongze-jt", "docx--hongze-jt", "written--hongze-jt"])
+def test_table_three_and_four_from_the_grid(formats_db, rid):
+    outcomes = {(r["outcome"], r["applicant_type"]): r["count"]
+                for r in rows(formats_db, "select * from application_outcomes where report_id = ?", rid)}
+    assert outcomes == rf.expected_outcomes()
+    review = {(r["proceeding"], r["result"]): r["count"]
+              for r in rows(formats_db, "select * from review_litigation where report_id = ?", rid)}
+    assert review == rf.expected_review_litigation()
+    [report] = rows(formats_db, "select * from reports where id = ?", rid)
+    assert (report["title"], report["year"], report["template"], report["doc_type"]) == (
+        rf.TITLE, 2023, "t2021", "annual_report")
+    assert report["agency"] == "洪泽区交通运输局" and report["county"] == "洪泽区"
+
+
+@pytest.mark.parametrize("rid", ["hongze-jt", "pdf--hongze-jt", "docx--hongze-jt", "written--hongze-jt"])
+def test_every_span_holds_its_value(formats_db, rid):
+    for table in ("metrics", "application_outcomes", "review_litigation"):
+        wrong = rows(formats_db, f"""select t.value_raw, substr(r.text, t.start + 1, t."end" - t.start) as at_span
+                                     from {table} t join reports r on r.id = t.report_id
+                                     where r.id = ? and at_span != t.value_raw""", rid)
+        assert wrong == []
+    prose = rows(formats_db, "select value, value_raw from metrics where report_id = ? and metric = 'proactive_items_total'", rid)
+    assert prose == [{"value": 126, "value_raw": "126"}]
+
+
+def test_html_article_without_navigation_and_with_its_source(formats_db):
+    [report] = rows(formats_db, "select * from reports where id = 'hongze-jt'")
+    assert report["source_format"] == "html"
+    assert report["source_url"] == "http://www.hongze.gov.cn/hzqjtysj/zfxxgkndbg/content/2024/01/19/a1.html"
+    assert report["published_date"] == "2024-01-19"
+    for furniture in ("互动交流", "网站标识码", "浏览次数", "_hmt"):
+        assert furniture not in report["text"]
+    assert json.loads(report["metadata_from"]) == {"source_url": "page", "published_date": "page"}
+
+
+def test_pdf_pages_and_sidecar(formats_db):
+    [report] = rows(formats_db, "select * from reports where id = 'pdf--hongze-jt'")
+    assert report["pages"] == 2 and report["source_url"] == "https://www.hongze.gov.cn/a.pdf"
+    assert json.loads(report["metadata_from"]) == {"source_url": "pdf/hongze-jt.meta.json"}
+    pages = {r["proceeding"]: r["page"] for r in rows(formats_db, "select * from review_litigation where report_id = 'pdf--hongze-jt'")}
+    assert set(pages.values()) == {2}  # table 四 was put on the second page
+    assert {r["page"] for r in rows(formats_db, "select page from application_outcomes where report_id = 'pdf--hongze-jt'")} == {1}
+
+
+def test_manifest_fills_what_the_report_does_not_say(formats_db):
+    [report] = rows(formats_db, "select * from reports where id = 'nameless'")
+    assert (report["year"], report["agency"], report["source_url"]) == (2021, "某县农业农村局", "https://example.gov.cn/a.html")
+    assert json.loads(report["metadata_from"]) == {"agency": "manifest.csv", "source_url": "manifest.csv", "year": "manifest.csv"}
+    # the guess the year replaced is not reported any more
+    assert not rows(formats_db, "select * from build_issues where source_path = 'nameless.txt' and message like '%year%'")
+    assert not rows(formats_db, "select * from reports where id in ('manifest', 'pdf--hongze-jt-meta')")
+
+
+def test_damaged_gbk_page_keeps_the_rest(formats_db):
+    outcomes = rows(formats_db, "select count(*) as n from application_outcomes where report_id = 'damaged--hongze-jt'")
+    assert outcomes == [{"n": 25 * 7}]
+    [issue] = rows(formats_db, "select * from build_issues where source_path = 'damaged/hongze-jt.html'")
+    assert issue["severity"] == "warning" and "could not be decoded" in issue["message"]
+
+
+@pytest.mark.parametrize("path,words", [
+    ("bad/empty.pdf", "empty"),
+    ("bad/truncated.pdf", "damaged or truncated"),
+    ("bad/locked.pdf", "password"),
+    ("bad/scanned.pdf", "no text layer"),
+    ("bad/notzip.docx", "not a zip"),
+    ("bad/bomb.docx", "zip bomb"),
+    ("bad/noarticle.html", "no article"),
+    ("bad/junk.html", "binary"),
+    ("bad/huge.txt", "50 MB limit"),
+    ("bad/old.doc", "Word"),
+])
+def test_bad_file_is_one_error_naming_file_and_problem(formats_db, path, words):
+    [issue] = rows(formats_db, "select * from build_issues where source_path = ?", path)
+    assert issue["severity"] == "error" and issue["message"].startswith(path) and words in issue["message"]
+    assert not rows(formats_db, "select * from reports where source_path = ?", path)
+
+
+def test_every_good_file_is_in_the_database(formats_db):
+    ids = {r["id"] for r in rows(formats_db, "select id from reports")}
+    assert ids == {"hongze-jt", "pdf--hongze-jt", "docx--hongze-jt", "written--hongze-jt", "damaged--hongze-jt",
+                   "script", "nameless"}
+
+
+def test_report_text_is_never_rendered_as_html(formats_db, tmp_path):
+    db_file = formats_db.execute("pragma database_list").fetchone()["file"]
+    with datasette(db_file) as base:
+        page = httpx.get(f"{base}/report/script", timeout=30).text
+        table = httpx.get(f"{base}/ogi/reports/script", timeout=30).text
+    assert "<script>alert(" not in page and "&lt;script&gt;alert(" in page
+    assert "<b>粗体</b>" not in page
+    assert "<script>alert(" not in table
