@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8001
 # A read-only public site: immutable database, no suggested facets, bounded SQL.
 DATASETTE_OPTIONS := -m metadata.yml --template-dir templates --plugins-dir plugins \
-	--setting suggest_facets off --setting sql_time_limit_ms 3000 --setting default_cache_ttl 600
+	--setting suggest_facets off --setting sql_time_limit_ms 3000 --setting default_cache_ttl 600 --cors
 
 # Debian packages: Chromium for the browser tests, antiword for legacy .doc/.wps
 # reports, CJK fonts so screenshots show Chinese.

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from parsers import checks, parse_report, rows
+from parsers import checks, data, parse_report, rows, search
 from parsers.decode import UnreadableFile, format_of, sha256
 
 # Columns of every table, in display order, with their types.
@@ -69,13 +69,20 @@ TABLES = {
         "pk": ("report_id", "check", "scope"), "foreign_keys": [("report_id", "reports", "id")],
         "indexes": [["report_id"], ["check"], ["passed"]],
     },
+    "labels": {
+        "columns": {"template": str, "kind": str, "key": str, "label": str, "role": str, "parent": str, "ordinal": int,
+                    "unit": str},
+        "pk": ("template", "kind", "key"), "foreign_keys": [], "indexes": [["kind", "key"]],
+    },
     "build_issues": {
         "columns": {"id": int, "source_path": str, "report_id": str, "severity": str, "message": str},
         "pk": "id", "foreign_keys": [("report_id", "reports", "id")],
         "indexes": [["report_id"], ["severity"], ["source_path"]],
     },
 }
-# Full-text search over headings, section text and titles (trigram: works for Chinese).
+# Full-text search over headings and section text, and report titles and agencies:
+# an index of character bigrams (parsers/search.py), so any query of one or more
+# Chinese characters finds exactly the rows containing it.
 FTS = {"sections": ["heading", "text"], "reports": ["title", "agency"]}
 
 
@@ -158,17 +165,17 @@ def parse_all(files: list[tuple[Path, str]]) -> dict[str, list[dict]]:
     tables["build_issues"] += problems
     seen: dict[str, str] = {}
     for file, path in files:
-        data = file.read_bytes()
+        content = file.read_bytes()
         if format_of(path) is None:
             tables["build_issues"].append(issue(path, None, "warning", "not a report format this build reads; skipped"))
             continue
-        digest = sha256(data)
+        digest = sha256(content)
         if digest in seen:
             tables["build_issues"].append(issue(path, None, "warning", f"the same file as {seen[digest]}; skipped"))
             continue
         try:
             values, origin = given.get(path, ({}, ""))
-            report = parse_report(path, data, values, origin)
+            report = parse_report(path, content, values, origin)
         except UnreadableFile as e:
             tables["build_issues"].append(issue(path, None, "error", f"cannot be read: {e}"))
             continue
@@ -182,6 +189,7 @@ def parse_all(files: list[tuple[Path, str]]) -> dict[str, list[dict]]:
                 new_rows = [issue(path, r["report_id"], r["severity"], r["message"]) for r in new_rows]
             tables[name] += new_rows
     tables["checks"] += checks.cross_year(tables["reports"], tables["application_outcomes"])
+    tables["labels"] = data.official_labels()
     return tables
 
 
@@ -195,8 +203,12 @@ def write(db_path: Path, tables: dict[str, list[dict]]) -> None:
             db[name].insert_all(tables[name], batch_size=1000)
             for columns in spec["indexes"]:
                 db[name].create_index(columns)
+    db.conn.create_function("bigram_document", 1, search.bigram_document, deterministic=True)
     for name, columns in FTS.items():
-        db[name].enable_fts(columns, tokenize="trigram", create_triggers=False)
+        document = " || ' ' || ".join(f"coalesce([{c}], '')" for c in columns)
+        with db.conn:
+            db.execute(f"create virtual table [{name}_fts] using fts5(document, content='', tokenize='unicode61')")
+            db.execute(f"insert into [{name}_fts](rowid, document) select rowid, bigram_document({document}) from [{name}]")
     db.analyze()
     db.vacuum()
     db.close()

@@ -7,6 +7,7 @@ data, not code: adding a template variant is an edit here plus a test.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from pathlib import Path
 
@@ -33,3 +34,30 @@ def spam_words() -> tuple[str, ...]:
 @functools.lru_cache(maxsize=None)
 def table_breaks() -> tuple[re.Pattern, ...]:
     return tuple(re.compile(p, re.M) for p in load("noise")["table_breaks"])
+
+
+PROCEEDINGS = {"admin_review": "行政复议", "litigation_direct": "行政诉讼（未经复议直接起诉）",
+               "litigation_after_review": "行政诉讼（复议后起诉）", "litigation": "行政诉讼"}
+
+
+def official_labels() -> list[dict]:
+    """The official wording of every key of tables 三 and 四 (from templates.json), for display."""
+    with open(DATA_DIR / "templates.json", encoding="utf-8") as f:
+        templates = json.load(f)
+    labels = []
+    for template in ("t2019", "t2021"):
+        table3, table4 = templates[template]["table3"], templates[template]["table4"]
+        by_id = {row["id"]: row["key"] for row in table3["rows"]}
+        labels += [{"template": template, "kind": "outcome", "key": row["key"], "label": row["label"],
+                    "parent": by_id.get(row.get("parent")), "ordinal": n, "unit": row.get("unit"),
+                    "role": row.get("kind", "data")}
+                   for n, row in enumerate(table3["rows"])]
+        labels += [{"template": template, "kind": "applicant_type", "key": c["key"], "label": c["label"],
+                    "parent": c.get("parent"), "ordinal": n, "unit": None,
+                    "role": c.get("kind", "data")} for n, c in enumerate(table3["columns"])]
+        results = [c for c in table4["columns"] if c.get("parent") == "admin_review"]
+        labels += [{"template": template, "kind": "result", "key": c["key"].removeprefix("admin_review_"),
+                    "label": c["label"], "parent": None, "ordinal": n, "unit": None, "role": "data"} for n, c in enumerate(results)]
+        labels += [{"template": template, "kind": "proceeding", "key": key, "label": label, "parent": None,
+                    "ordinal": n, "unit": None, "role": "data"} for n, (key, label) in enumerate(PROCEEDINGS.items())]
+    return labels

@@ -19,6 +19,7 @@ CN_DATE = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*�
 PUBLISHED_FIELD = re.compile(r"(发布时间|发布日期|成文日期|公开日期|发文日期)\s*[:：]\s*")
 PERIOD = re.compile(r"统计(期限|时限|时间|区间|周期)[^。\n]{0,20}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 TITLE_CONTINUES = re.compile(r"[^，,。;；:：]{0,16}(通知|函|意见|办法|方案|决定|公告)")
+TITLE_TAIL = 12  # the most characters a title's wrapped second line holds (工作年度报告)
 TITLE_FIELD = re.compile(r"^\s*标题\s*[:：]\s*(?P<title>\S.*?)\s*$")
 HEADING = [
     (1, re.compile(r"^[ \t]*(?P<number>[一二三四五六七八九十]{1,3})[ \t]*[、.][ \t]*(?P<rest>\S.*)$")),
@@ -56,7 +57,9 @@ def analyse(text: str, path: str = "") -> tuple[Metadata, list[Issue]]:
             meta.title = before.text.strip() + meta.title
             meta.title_span = (before.start + len(before.text) - len(before.text.lstrip()), meta.title_span[1])
         following = next((ln for ln in all_lines if ln.start > title_line.end), None)
-        if following and TITLE_CONTINUES.fullmatch(squash(following.text)):
+        wrapped = (following and not re.search(r"(报告|报表)$", squash(meta.title))
+                   and 0 < len(squash(following.text)) <= TITLE_TAIL and re.search(r"(报告|报表)$", squash(following.text)))
+        if following and (TITLE_CONTINUES.fullmatch(squash(following.text)) or wrapped):
             # A title broken over two lines: 关于政府信息公开工作年度报告 / 有关事项的通知
             meta.title += following.text.strip()
             meta.title_span = (meta.title_span[0], following.start + len(following.text.rstrip()))
@@ -102,13 +105,23 @@ def find_title(text: str, all_lines: list[Line], rules: dict) -> Line | None:
         if TITLE_FIELD.match(fold(line.text)):
             return line
     pattern, cover = re.compile(rules["title_pattern"]), re.compile(rules["cover_letter_pattern"])
-    for line in all_lines[:60]:
+    candidates = all_lines[:60]
+    for n, line in enumerate(candidates):
         s = squash(line.text)
-        if len(s) > 80 or is_noise(line.text) or spam_in(s) or cover.search(s) or s.startswith("《"):
+        if len(s) > 80 or is_noise(line.text) or spam_in(s) or cover.search(s) or _quoted(s):
             continue
         if pattern.search(s):
             return line
+        following = squash(candidates[n + 1].text) if n + 1 < len(candidates) else ""
+        if 0 < len(following) <= TITLE_TAIL and pattern.search(s + following):
+            return line  # a title wrapped onto a second line; analyse() joins them
     return None
+
+
+def _quoted(s: str) -> bool:
+    """A line that starts inside or with a quoted title (…定》）和《关于印发…报告) is running text, not a title."""
+    opening, closing = s.find("《"), s.find("》")
+    return opening == 0 or (closing >= 0 and (opening < 0 or closing < opening))
 
 
 def classify(title: str | None, rules: dict) -> str:

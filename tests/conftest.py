@@ -48,7 +48,7 @@ def datasette(db: Path):
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "datasette", "serve", "-i", str(db), "-m", "metadata.yml",
-         "--template-dir", "templates", "--plugins-dir", "plugins", "--setting", "suggest_facets", "off",
+         "--template-dir", "templates", "--plugins-dir", "plugins", "--setting", "suggest_facets", "off", "--cors",
          "-h", "127.0.0.1", "-p", str(port)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

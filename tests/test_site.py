@@ -11,9 +11,10 @@ import yaml
 from conftest import ROOT
 
 METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
-TABLES = ["reports", "sections", "metrics", "application_outcomes", "review_litigation", "checks", "build_issues"]
+TABLES = ["reports", "sections", "metrics", "application_outcomes", "review_litigation", "checks", "labels", "build_issues"]
 QUERIES = METADATA["databases"]["ogi"]["queries"]
-PARAMS = {"year": "", "agency": "芙蓉区", "metric": "proactive_items_total", "metric_id": "003_85b1cd000e56671f/m4"}
+PARAMS = {"year": "", "agency": "芙蓉区", "metric": "proactive_items_total", "metric_id": "003_85b1cd000e56671f/m4",
+          "min_applications": "", "q": "复议"}
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -33,8 +34,11 @@ def test_canned_query_page_and_json(get, name):
     assert response.status_code == 200 and isinstance(response.json(), list)
 
 
-def test_at_least_six_canned_queries():
-    assert len(QUERIES) >= 6
+def test_at_least_twelve_canned_queries_with_chinese_titles():
+    assert len(QUERIES) >= 12
+    for name, query in QUERIES.items():
+        assert re.search(r"[\u4e00-\u9fff]", query["title"]), name
+        assert re.search(r"[\u4e00-\u9fff]", query.get("description") or query.get("description_html", "")), name
 
 
 def test_applications_by_report_gives_the_2021_totals(get):
@@ -77,15 +81,65 @@ def test_report_page(get):
     assert get("/report/no-such-report").status_code == 404
 
 
-def test_search_sections(get, db):
-    rows = get("/ogi/sections.json", _search="行政复议", _shape="array").json()
-    expected = db.execute("select count(*) from sections where text like '%行政复议%' or heading like '%行政复议%'").fetchone()[0]
-    assert len(rows) == expected > 0
+@pytest.mark.parametrize("word", ["复议", "不予公开", "信息处理费", "诉讼", "依申请公开"])
+def test_search_finds_exactly_the_sections_containing_a_word(get, db, word):
+    """Any query of two or more characters, from the table's search box and from the search query.
+    A section counts as containing the word when it is there as written, or with line breaks inside it
+    (PDF text wraps words), so: every section with the word as written is found, and every section found
+    has the word once white space is ignored."""
+    found = {r["id"] for r in get("/ogi/sections.json", _search=word, _shape="array", _size="max", _col="id").json()}
+    as_written = {r[0] for r in db.execute("select id from sections where instr(heading || ' ' || text, ?)", [word])}
+    squashed = {r[0] for r in db.execute(
+        "select id from sections where instr(replace(replace(replace(heading || text, ' ', ''), char(10), ''), char(13), ''), ?)", [word])}
+    assert as_written and as_written <= found <= squashed
+    by_query = {r["section_id"] for r in get("/ogi/search_sections.json", q=word, _shape="array", _size="max").json()}
+    assert by_query == found
+
+
+def test_search_result_shows_the_matching_passage(get):
+    rows = get("/ogi/search_sections.json", q="信息处理费", _shape="array").json()
+    assert rows and all("信息处理费" in r["passage"] for r in rows if "信息处理费" in r["passage"]) and any("信息处理费" in r["passage"] for r in rows)
+
+
+def test_home_page(get, db):
+    page = get("/")
+    assert page.status_code == 200 and "政府信息公开工作年度报告数据库" in page.text
+    reports = db.execute("select count(*) from reports").fetchone()[0]
+    assert f"<b>{reports}</b>份文件" in page.text
+    assert 'id="chart"' in page.text and "vega-embed" in page.text
+    for name in QUERIES:
+        assert f"/ogi/{name}" in page.text
+    assert "湖南省" in page.text and "2021 年格式" in page.text  # counts by province and template
+
+
+def test_report_page_rebuilds_table_three_and_four(get):
+    """芙蓉区 2021: 本年新收 139 (自然人 137, 商业企业 2); table 四 复议 总计 2 (read from the report)."""
+    page = get("/report/003_85b1cd000e56671f").text
+    table3 = page.split('id="table-3"')[1].split("</table>")[0]
+    row = table3.split('data-outcome="new_received"')[1].split("</tr>")[0]
+    assert re.findall(r">(\d+)</a>", row) == ["137", "2", "0", "0", "0", "0", "139"]
+    assert "（三）不予公开" in table3 and "1.属于国家秘密" in table3
+    table4 = page.split('id="table-4"')[1].split("</table>")[0]
+    assert "行政复议" in table4 and "结果纠正" in table4
+    assert "通过" in page and "校验" in page
+    # every value in the text is a link to its own span
+    assert len(re.findall(r'<a class="v" href="\?start=\d+&amp;end=\d+#hl">', page)) > 150
+
+
+def test_robots_and_cors(get):
+    robots = get("/robots.txt")
+    assert robots.status_code == 200 and robots.headers["content-type"].startswith("text/plain") and "User-agent" in robots.text
+    assert get("/ogi/reports.json", _shape="array").headers.get("access-control-allow-origin") == "*"
+
+
+def test_dashboard_page(get):
+    page = get("/-/dashboards/national-trends")
+    assert page.status_code == 200 and "全国趋势" in page.text
 
 
 def test_plugins_are_installed(get):
     names = {p["name"] for p in get("/-/plugins.json").json()}
-    assert {"datasette-vega", "datasette-template-sql", "ogi_links.py"} <= names
+    assert {"datasette-vega", "datasette-template-sql", "datasette-dashboards", "ogi_links.py", "ogi_site.py"} <= names
 
 
 def test_every_table_and_column_is_described(built_db):

@@ -1,0 +1,43 @@
+"""Full-text search that works for Chinese queries of any length.
+
+SQLite's FTS5 trigram tokenizer finds nothing for one or two characters, and
+unicode61 reads a run of Chinese as one word. So the index holds every pair
+of neighbouring characters (bigrams) as a word, and a query of n characters
+becomes the phrase of its n-1 bigrams: "不予公开" -> "不予 予公 公开", which
+matches exactly where the characters stand together. White space is ignored on
+both sides, so a word broken over two lines of a PDF is still found.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .textutil import fold
+
+SPACE = re.compile(r"\s+")
+
+
+def _chars(text: str) -> str:
+    return SPACE.sub("", fold(text)).lower()
+
+
+def bigram_document(text: str) -> str:
+    """What the index stores for a text: its bigrams, in order, as words."""
+    chars = _chars(text)
+    if len(chars) < 2:
+        return chars
+    return " ".join(chars[i:i + 2] for i in range(len(chars) - 1)) + " " + chars[-1]
+
+
+def fts_query(query: str) -> str:
+    """An FTS5 query for the bigram index: every space-separated term must occur (AND)."""
+    phrases = []
+    for term in SPACE.split(query.strip()):
+        chars = _chars(term).replace('"', "")
+        if not chars:
+            continue
+        if len(chars) == 1:
+            phrases.append(f'"{chars}"*')  # a bigram that starts with it (or the text's last character)
+        else:
+            phrases.append('"' + " ".join(chars[i:i + 2] for i in range(len(chars) - 1)) + '"')
+    return " AND ".join(phrases) if phrases else '""'

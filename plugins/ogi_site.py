@@ -1,0 +1,37 @@
+"""Site-wide behaviour: Chinese full-text search, robots.txt.
+
+Search: the FTS tables index character bigrams (parsers/search.py). Datasette's
+table search box sends `_search` through the SQL function escape_fts(); this
+plugin replaces that function (trylast, so it runs after Datasette's own) with
+one that turns the query into bigram phrases, so 复议 and 不予公开 both find
+exactly the rows that contain them. `fts_query(q)` is the same function for
+canned queries and custom pages.
+"""
+
+import sys
+from pathlib import Path
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project's parsers package
+
+from parsers.search import fts_query  # noqa: E402
+
+ROBOTS = """User-agent: *
+Disallow: /ogi?sql=
+Disallow: /ogi.db
+Disallow: /*.csv
+Allow: /
+"""
+
+
+@hookimpl(trylast=True)
+def prepare_connection(conn):
+    conn.create_function("escape_fts", 1, fts_query, deterministic=True)
+    conn.create_function("fts_query", 1, fts_query, deterministic=True)
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/robots\.txt$", lambda: Response.text(ROBOTS))]

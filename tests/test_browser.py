@@ -1,0 +1,77 @@
+"""The site in a real browser: headless Chromium (Debian's package) driven by Playwright.
+
+Screenshots of the pages land in build/ as test artifacts."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+SHOTS = ROOT / "build"
+
+
+@pytest.fixture(scope="module")
+def page(site):
+    from playwright.sync_api import sync_playwright
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Chromium is not installed: run `make install` (installs Debian's chromium package)")
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        tab = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        tab.errors = errors
+        yield tab
+        browser.close()
+
+
+def test_home_page_renders_its_chart(page, site):
+    page.goto(site + "/")
+    page.wait_for_selector("#chart svg .mark-line path, #chart svg .mark-symbol path", timeout=15000)
+    assert page.locator("h1").first.inner_text() == "政府信息公开工作年度报告数据库"
+    page.screenshot(path=str(SHOTS / "home.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_clicking_a_value_in_table_three_scrolls_to_its_highlighted_span(page, site):
+    page.goto(site + "/report/003_85b1cd000e56671f")
+    cell = page.locator('#table-3 tr[data-outcome="new_received"] a.provenance').last  # 总计 139
+    assert cell.inner_text() == "139"
+    page.screenshot(path=str(SHOTS / "report.png"))
+    cell.click()
+    page.wait_for_url("**#hl")
+    mark = page.locator("mark#hl")
+    assert mark.inner_text() == "139"
+    top, bottom, height = page.evaluate(
+        "(() => { const r = document.getElementById('hl').getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight]; })()")
+    assert 0 <= top and bottom <= height  # the highlighted span is on screen
+    page.screenshot(path=str(SHOTS / "report-highlight.png"))
+
+
+def test_search_box_finds_sections_with_a_two_character_word(page, site, db):
+    page.goto(site + "/ogi/sections")
+    page.fill('input[name="_search"]', "复议")
+    page.press('input[name="_search"]', "Enter")
+    page.wait_for_load_state()
+    shown = page.locator("table.rows-and-columns tbody tr").count()
+    expected = db.execute("select count(*) from sections where instr(heading || ' ' || text, '复议')").fetchone()[0]
+    assert shown >= expected > 0
+    page.screenshot(path=str(SHOTS / "search.png"))
+
+
+def test_chart_link_draws_a_chart(page, site):
+    page.goto(site + "/ogi/headline_series#g.mark=line&g.x_column=year&g.y_column=applications_received")
+    page.wait_for_selector(".datasette-vega svg, .datasette-vega canvas, #vis svg, #vis canvas, svg.marks, canvas.marks", timeout=15000)
+    page.screenshot(path=str(SHOTS / "chart.png"), full_page=True)
+
+
+def test_dashboard_draws_its_charts(page, site):
+    page.goto(site + "/-/dashboards/national-trends")
+    page.wait_for_function("document.querySelectorAll('svg.marks, canvas.marks').length >= 4", timeout=20000)
+    page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
