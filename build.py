@@ -112,6 +112,11 @@ def load_given(files: list[tuple[Path, str]]) -> tuple[dict[str, tuple[dict, str
     """Metadata given from outside the reports: (values, where from) per report path."""
     given: dict[str, tuple[dict, str]] = {}
     problems = []
+    reports_by_stem: dict[str, list[str]] = {}  # x.pdf is found as x and as x.pdf
+    for _, path in files:
+        if not is_sidecar(path):
+            for stem in {path, re.sub(r"\.[^./]+$", "", path)}:
+                reports_by_stem.setdefault(stem, []).append(path)
     for file, path in files:
         if path.rsplit("/", 1)[-1] == MANIFEST:
             folder = path[: -len(MANIFEST)]
@@ -131,10 +136,8 @@ def load_given(files: list[tuple[Path, str]]) -> tuple[dict[str, tuple[dict, str
             except (UnicodeDecodeError, ValueError) as e:
                 problems.append(issue(path, None, "warning", f"the sidecar cannot be read ({e}); ignored"))
                 continue
-            stem = path[: -len(SIDECAR)]
-            for report_path in [p for _, p in files if not is_sidecar(p)]:
-                if report_path == stem or re.sub(r"\.[^./]+$", "", report_path) == stem:
-                    given[report_path] = (values, path)  # a sidecar beats the manifest
+            for report_path in reports_by_stem.get(path[: -len(SIDECAR)], []):
+                given[report_path] = (values, path)  # a sidecar beats the manifest
     return given, problems
 
 

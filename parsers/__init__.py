@@ -37,6 +37,8 @@ def parse_report(path: str, data: bytes, given: dict | None = None, given_by: st
     report.issues += fill_metadata(report, given or {}, given_by)
     if report.given:
         document.complete(meta)  # doc type and region from a title or agency given from outside
+    if meta.year_guess:
+        report.issues.append(Issue("warning", meta.year_guess))
     found = tables.extract(text, meta.year, meta.body_start)
     report.template = found.template
     if meta.title is None and found.template != "narrative":
@@ -75,7 +77,6 @@ def fill_metadata(report: ParsedReport, values: dict, origin: str) -> list[Issue
         current = getattr(holder, name)
         guessed = name == "year" and report.metadata.year_guess and origin != "page"
         if guessed:  # a stated year beats one guessed from the file name or the text
-            report.issues[:] = [i for i in report.issues if i.message != report.metadata.year_guess]
             report.metadata.year_guess = None
         if current in (None, "") or guessed:
             setattr(holder, name, value)

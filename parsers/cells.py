@@ -145,7 +145,7 @@ def _merge_words(pieces: list[tuple[int, int]], region: str) -> list[tuple[int, 
     merged: list[tuple[int, int]] = []
     for s, e in pieces:
         word = region[s:e]
-        if (merged and not _is_value(word) and not _is_value(region[merged[-1][0]:merged[-1][1]])
+        if (merged and not is_value(word) and not is_value(region[merged[-1][0]:merged[-1][1]])
                 and "\n" not in region[merged[-1][1]:s]):
             merged[-1] = (merged[-1][0], e)
         else:
@@ -153,8 +153,10 @@ def _merge_words(pieces: list[tuple[int, int]], region: str) -> list[tuple[int, 
     return merged
 
 
-def _is_value(word: str) -> bool:
-    return bool(NUMBER_CELL.match(word) or DASH_CELL.match(word))
+def is_value(word: str) -> bool:
+    """A number or a dash: a value cell, not a label."""
+    folded = fold(word)
+    return bool(NUMBER_CELL.match(folded) or DASH_CELL.match(folded))
 
 
 def _classify(raw: str, start: int, end: int) -> Token:

@@ -36,10 +36,6 @@ def table_breaks() -> tuple[re.Pattern, ...]:
     return tuple(re.compile(p, re.M) for p in load("noise")["table_breaks"])
 
 
-PROCEEDINGS = {"admin_review": "行政复议", "litigation_direct": "行政诉讼（未经复议直接起诉）",
-               "litigation_after_review": "行政诉讼（复议后起诉）", "litigation": "行政诉讼"}
-
-
 def official_labels() -> list[dict]:
     """The official wording of every key of tables 三 and 四 (from templates.json), for display."""
     with open(DATA_DIR / "templates.json", encoding="utf-8") as f:
@@ -58,6 +54,9 @@ def official_labels() -> list[dict]:
         results = [c for c in table4["columns"] if c.get("parent") == "admin_review"]
         labels += [{"template": template, "kind": "result", "key": c["key"].removeprefix("admin_review_"),
                     "label": c["label"], "parent": None, "ordinal": n, "unit": None, "role": "data"} for n, c in enumerate(results)]
-        labels += [{"template": template, "kind": "proceeding", "key": key, "label": label, "parent": None,
-                    "ordinal": n, "unit": None, "role": "data"} for n, (key, label) in enumerate(PROCEEDINGS.items())]
+        # Proceedings are table 四's header columns; 未经复议直接起诉 reads 行政诉讼（未经复议直接起诉）.
+        headers = {c["key"]: c for c in table4["columns"] if c.get("kind") == "header"}
+        labels += [{"template": template, "kind": "proceeding", "key": key,
+                    "label": f"{headers[c['parent']]['label']}（{c['label']}）" if c.get("parent") else c["label"],
+                    "parent": None, "ordinal": n, "unit": None, "role": "data"} for n, (key, c) in enumerate(headers.items())]
     return labels

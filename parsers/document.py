@@ -66,22 +66,15 @@ def analyse(text: str, path: str = "") -> tuple[Metadata, list[Issue]]:
             meta.body_start = following.end
     else:
         issues.append(Issue("warning", "no title found"))
-    meta.doc_type = classify(meta.title, rules)
     meta.published_date = find_published_date(text, all_lines)
-    meta.year, year_note = find_year(text, meta.title, meta.published_date, path)
-    if year_note:
-        meta.year_guess = year_note
-        issues.append(Issue("warning", year_note))
-    meta.agency = find_agency(meta.title, rules)
-    region = regions.resolve(meta.agency) or regions.resolve(meta.title)
-    if region:
-        meta.province, meta.city, meta.county, meta.region_code = (
-            region.province, region.city, region.county, region.region_code)
+    meta.year, meta.year_guess = find_year(text, meta.title, meta.published_date, path)
+    complete(meta)
     return meta, issues
 
 
 def complete(meta: Metadata) -> None:
-    """Doc type, agency and region from the title and agency, where they are still unknown."""
+    """Doc type, agency and region from the title and agency, where they are still unknown
+    (after the text is read, and again after a sidecar gives a title or agency)."""
     rules = data.load("document")
     if meta.doc_type == "other":
         meta.doc_type = classify(meta.title, rules)

@@ -20,10 +20,9 @@ import zipfile
 from dataclasses import dataclass, field
 
 from . import data
-from .cells import DASH_CELL, NUMBER_CELL
+from .cells import is_value
 from .decode import MAX_BYTES, Decoded, UnreadableFile, decode_text
 from .model import Issue
-from .textutil import fold
 
 
 @dataclass
@@ -70,7 +69,7 @@ def render_grid(grid: Grid) -> list[str]:
     is a plain line. Empty cells are kept only in columns that hold numbers
     somewhere (so a blank value stays a blank cell), never in label columns.
     """
-    value_columns = {c for row in grid for c, cell in enumerate(row) if cell and _is_value(cell)}
+    value_columns = {c for row in grid for c, cell in enumerate(row) if cell and is_value(cell)}
     out = []
     for row in grid:
         filled = [cell for cell in row if cell]
@@ -81,11 +80,6 @@ def render_grid(grid: Grid) -> list[str]:
                  if cell or (cell is not None and c in value_columns)]
         out.append("| " + " | ".join(cells) + " |")
     return out
-
-
-def _is_value(cell: str) -> bool:
-    folded = fold(cell)
-    return bool(NUMBER_CELL.match(folded) or DASH_CELL.match(folded))
 
 
 def join_lines(text: str) -> str:

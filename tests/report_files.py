@@ -75,10 +75,6 @@ ENDING = [
 ]
 
 
-def _value(v: int) -> str:
-    return str(v)
-
-
 # --- one grid, spans as HTML writes them ----------------------------------------------
 
 def table_3_cells() -> list[list[tuple[str, int, int]]]:
@@ -97,7 +93,7 @@ def table_3_cells() -> list[list[tuple[str, int, int]]]:
             row.append((second, spans.get(second, 1), 2 if not third else 1))
         if third:
             row.append((third, 1, 1))
-        row += [(_value(v), 1, 1) for v in values + [sum(values)]]
+        row += [(str(v), 1, 1) for v in values + [sum(values)]]
         rows.append(row)
     return rows
 
@@ -108,7 +104,7 @@ def table_4_cells() -> list[list[tuple[str, int, int]]]:
         [("行政复议", 1, 5), ("行政诉讼", 1, 10)],
         [(r, 2, 1) for r in results] + [("未经复议直接起诉", 1, 5), ("复议后起诉", 1, 5)],
         [(r, 1, 1) for r in results * 2],
-        [(_value(v), 1, 1) for v in TABLE_4],
+        [(str(v), 1, 1) for v in TABLE_4],
     ]
 
 
