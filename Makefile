@@ -14,7 +14,7 @@ DATASETTE_OPTIONS := -m metadata.yml --template-dir templates --plugins-dir plug
 # reports, CJK fonts so screenshots show Chinese.
 SYSTEM_PACKAGES := chromium antiword fonts-noto-cjk
 
-.PHONY: install system build serve test score clean
+.PHONY: install system build serve test score clean bundle static publish
 
 install: system $(VENV)/.installed
 
@@ -40,7 +40,22 @@ test: install
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data dist .pytest_cache
+
+# Deployment (deploy.py). APP names the Fly app / Cloud Run service; LIVE_URL is where
+# the static copy sends search and SQL (empty: those links are dropped).
+APP ?= ogi-reports
+LIVE_URL ?= https://$(APP).fly.dev
+PROVIDER ?= fly
+
+bundle: build
+	$(BIN)/python deploy.py bundle --db $(DB) --out dist/bundle --app $(APP)
+
+static: build
+	$(BIN)/python deploy.py static --db $(DB) --out dist/static --live-url "$(LIVE_URL)"
+
+publish: build
+	$(BIN)/python deploy.py publish $(PROVIDER) --db $(DB) --app $(APP)
 
 # Accuracy against the hand-read expectations in tests/expected/ (see score.py).
 score: install

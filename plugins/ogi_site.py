@@ -14,7 +14,10 @@ from pathlib import Path
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project's parsers package
+# The project's parsers package: beside plugins/ in the repository, inside it in a
+# deployed bundle (deploy.py stages it there).
+_HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(_HERE.parent if (_HERE.parent / "parsers").is_dir() else _HERE))
 
 from parsers.search import fts_query  # noqa: E402
 

@@ -5,6 +5,7 @@ templates and plugins."""
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -43,30 +44,38 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def datasette(db: Path):
-    """Base URL of a running Datasette serving `db`, started the way `make serve` starts it."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "datasette", "serve", "-i", str(db), "-m", "metadata.yml",
-         "--template-dir", "templates", "--plugins-dir", "plugins", "--setting", "suggest_facets", "off", "--cors",
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+def serving(command: list[str], port: int, ready_path: str = "/", **popen):
+    """Base URL of a server started with `command`, listening on 127.0.0.1:port; stopped afterwards."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
-            if httpx.get(f"{base}/-/versions.json").status_code == 200:
+            if httpx.get(base + ready_path).status_code == 200:
                 break
         except httpx.TransportError:
+            if process.poll() is not None:
+                break
             time.sleep(0.2)
     else:
         process.kill()
-        raise RuntimeError("datasette did not start: " + process.stdout.read().decode(errors="replace"))
+        raise RuntimeError(f"{command[0]} did not start: " + process.stdout.read().decode(errors="replace"))
+    if process.poll() is not None:
+        raise RuntimeError(f"{command} exited: " + process.stdout.read().decode(errors="replace"))
     try:
         yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def datasette(db: Path):
+    """Base URL of a running Datasette serving `db`, started the way `make serve` starts it."""
+    port = _free_port()
+    return serving(
+        [sys.executable, "-m", "datasette", "serve", "-i", str(db), "-m", "metadata.yml",
+         "--template-dir", "templates", "--plugins-dir", "plugins", "--setting", "suggest_facets", "off", "--cors",
+         "-h", "127.0.0.1", "-p", str(port)], port, "/-/versions.json", cwd=ROOT)
 
 
 @pytest.fixture(scope="session")
@@ -81,3 +90,22 @@ def get(site):
         # httpx would drop a query string already in path if given params too
         return httpx.get(site + path, params=params or None, timeout=30)
     return fetch
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update"]
+SHOTS = ROOT / "build"  # screenshots, kept as test artifacts
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Headless Chromium (Debian's package) driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Chromium is not installed: run `make install` (installs Debian's chromium package)")
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

@@ -4,31 +4,19 @@ Screenshots of the pages land in build/ as test artifacts."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from conftest import ROOT
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-SHOTS = ROOT / "build"
+from conftest import SHOTS
 
 
 @pytest.fixture(scope="module")
-def page(site):
-    from playwright.sync_api import sync_playwright
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Chromium is not installed: run `make install` (installs Debian's chromium package)")
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        tab = browser.new_page(viewport={"width": 1280, "height": 900})
-        errors: list[str] = []
-        tab.on("pageerror", lambda e: errors.append(str(e)))
-        tab.errors = errors
-        yield tab
-        browser.close()
+def page(chromium):
+    tab = chromium.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.errors = errors
+    yield tab
+    tab.close()
 
 
 def test_home_page_renders_its_chart(page, site):
