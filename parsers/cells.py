@@ -7,6 +7,7 @@ units) with exact offsets; `tables.py` then reads rows from them.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ class Token:
     start: int
     end: int
 
-    @property
+    @functools.cached_property
     def key_text(self) -> str:
         """The label without white space, full-width forms or leading ordinal."""
         return ORDINAL_PREFIX.sub("", squash(self.text))

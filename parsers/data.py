@@ -36,13 +36,18 @@ def table_breaks() -> tuple[re.Pattern, ...]:
     return tuple(re.compile(p, re.M) for p in load("noise")["table_breaks"])
 
 
+@functools.lru_cache(maxsize=None)
+def templates() -> dict:
+    """The official table layouts (pre-2019, 2019, 2021), row by row, with canonical keys."""
+    with open(DATA_DIR / "templates.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
 def official_labels() -> list[dict]:
     """The official wording of every key of tables 三 and 四 (from templates.json), for display."""
-    with open(DATA_DIR / "templates.json", encoding="utf-8") as f:
-        templates = json.load(f)
     labels = []
     for template in ("t2019", "t2021"):
-        table3, table4 = templates[template]["table3"], templates[template]["table4"]
+        table3, table4 = templates()[template]["table3"], templates()[template]["table4"]
         by_id = {row["id"]: row["key"] for row in table3["rows"]}
         labels += [{"template": template, "kind": "outcome", "key": row["key"], "label": row["label"],
                     "parent": by_id.get(row.get("parent")), "ordinal": n, "unit": row.get("unit"),

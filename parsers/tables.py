@@ -8,6 +8,7 @@ next label that is itself a row.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -124,30 +125,39 @@ def detect_layout(folded: str, regions: dict[str, Region], year: int | None) -> 
 
 # --- matching labels to layout rows -------------------------------------------
 
-def _match_length(label: str, row: dict) -> int:
-    if label in row.get("exact", []):
-        return len(label) + 100  # a whole-label match beats any partial one
-    return max((len(word) for word in row.get("match", []) if word in label), default=0)
+def _words(rows: list[dict]) -> tuple:
+    """The matching words of each row, hashable: the key of the label-to-rows cache."""
+    return tuple((tuple(row.get("exact", ())), tuple(row.get("match", ())), row.get("kind", "data") == "data")
+                 for row in rows)
 
 
-def match_row(token: Token, rows: list[dict], start: int = 0, taken: set[int] = frozenset()) -> int | None:
+@functools.lru_cache(maxsize=1 << 16)
+def _match_lengths(label: str, words: tuple) -> tuple[int, ...]:
+    """How well the label fits each row (0: not at all). Cached: reports repeat the template's labels."""
+    return tuple(len(label) + 100 if label in exact  # a whole-label match beats any partial one
+                 else max((len(word) for word in match if word in label), default=0)
+                 for exact, match, _ in words)
+
+
+def match_row(token: Token, rows: list[dict], start: int = 0, taken: set[int] = frozenset(),
+              words: tuple | None = None) -> int | None:
     """Index of the row whose words best fit the label: longest match, then nearest after start."""
-    label = token.key_text
+    words = words or _words(rows)
+    lengths = _match_lengths(token.key_text, words)
     best, best_rank = None, (0, 0)
     for index in list(range(start, len(rows))) + list(range(0, start)):
-        if index in taken:
+        if index in taken or not lengths[index]:
             continue
-        length = _match_length(label, rows[index])
         # A data row beats a header or group named in the same cell:
         # 三、本年度办理结果（一）予以公开 is the row 予以公开.
-        rank = (length > 0 and rows[index].get("kind", "data") == "data", length)
-        if length and rank > best_rank:
+        rank = (words[index][2], lengths[index])
+        if rank > best_rank:
             best, best_rank = index, rank
     return best
 
 
-def _is_row_label(token: Token, rows: list[dict]) -> bool:
-    return token.kind == "label" and any(_match_length(token.key_text, row) for row in rows)
+def _is_row_label(token: Token, rows: list[dict], words: tuple | None = None) -> bool:
+    return token.kind == "label" and any(_match_lengths(token.key_text, words or _words(rows)))
 
 
 def read_rows(tokens: list[Token], rows: list[dict]) -> list[tuple[dict, Token, list[Token], Token | None]]:
@@ -160,20 +170,23 @@ def read_rows(tokens: list[Token], rows: list[dict]) -> list[tuple[dict, Token, 
     found = []
     filled = set()
     pointer = 0
+    words = _words(rows)
+    row_label = [_is_row_label(token, rows, words) for token in tokens]  # once per token, not once per row
     for i, token in enumerate(tokens):
         if token.kind != "label":
             continue
-        index = match_row(token, rows, pointer, filled)
+        index = match_row(token, rows, pointer, filled, words)
         if index is None:
             continue
         row = rows[index]
         values, unit = [], None
-        for following in tokens[i + 1:]:
+        for j in range(i + 1, len(tokens)):
+            following = tokens[j]
             if following.kind in ("number", "dash", "run", "blank"):
                 values.append(following)
             elif following.kind == "unit":
                 unit = unit or following
-            elif _is_row_label(following, rows):
+            elif row_label[j]:
                 break
         if row.get("kind", "data") == "data" and not values:
             continue
