@@ -1,30 +1,42 @@
 """Build the OGI Reports database from a folder of reports.
 
-    python build.py [--db data/ogi.db] [PATH ...]
+    python build.py [--db data/ogi.db] [--jobs N] [--executor processes|dask] [--full] [PATH ...]
 
 Every file under the given paths (default: reports/) becomes one row in
 `reports` and its figures rows in the other tables (see SCHEMA.md). Parsing
-is done by `parsers` (pure functions of each file's bytes); this script walks
-the files, calls them, and writes the rows with sqlite-utils into a temporary
-file that replaces the database only when the build has finished.
+is done by `parsers` (pure functions of each file's bytes), in parallel, on
+local processes or on a Dask cluster; this script walks the files, sends them
+out, and is the one writer of the database.
+
+- A full build writes a new file and moves it into place only when finished.
+- When the database exists and was built by the same parsers, the build is
+  incremental: only files whose bytes (or id, or given metadata) changed are
+  parsed again, deleted files lose their rows, and the result is the same as a
+  full build. The update is one transaction: it is there whole or not at all.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import csv
+import hashlib
 import json
 import os
 import re
 import sys
-import traceback
-from collections import Counter
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 
-from parsers import checks, data, parse_report, rows, search
-from parsers.decode import UnreadableFile, format_of, sha256
+from parsers import checks, data, rows, search
+from parsers.batch import Job, issue, parse_chunk
+from parsers.decode import format_of, sha256
+
+ROOT = Path(__file__).resolve().parent
 
 # Columns of every table, in display order, with their types.
 TABLES = {
@@ -79,6 +91,15 @@ TABLES = {
         "pk": "id", "foreign_keys": [("report_id", "reports", "id")],
         "indexes": [["report_id"], ["severity"], ["source_path"]],
     },
+}
+# What the last build saw of each file, for incremental rebuilds (hidden on the site).
+BOOKKEEPING = {
+    "build_files": {
+        "columns": {"path": str, "size": int, "mtime_ns": int, "sha256": str, "report_id": str, "given": str,
+                    "duplicate_of": str, "built": int},
+        "pk": "path", "foreign_keys": [], "indexes": [],
+    },
+    "build_info": {"columns": {"key": str, "value": str}, "pk": "key", "foreign_keys": [], "indexes": []},
 }
 # Full-text search over headings and section text, and report titles and agencies:
 # an index of character bigrams (parsers/search.py), so any query of one or more
@@ -156,80 +177,359 @@ def assign_ids(files: list[tuple[Path, str]]) -> tuple[dict[str, str], list[dict
     return ids, issues
 
 
-def issue(path: str, rid: str | None, severity: str, message: str) -> dict:
-    return {"source_path": path, "report_id": rid, "severity": severity, "message": f"{path}: {message}"}
+# --- what is there to build ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FileState:
+    """What decides a file's rows. A file whose state is unchanged keeps its rows."""
+    sha256: str
+    report_id: str  # assigned id ("" when the file is not a report)
+    given: str  # metadata from sidecars, as JSON ("" when none)
+    duplicate_of: str  # the first file with the same bytes ("" when none)
 
 
-def parse_all(files: list[tuple[Path, str]]) -> dict[str, list[dict]]:
-    tables: dict[str, list[dict]] = {name: [] for name in TABLES}
+@dataclass
+class Plan:
+    files: list[tuple[Path, str]]
+    states: dict[str, FileState] = field(default_factory=dict)
+    given: dict[str, tuple[dict, str]] = field(default_factory=dict)
+    issues: dict[str, list[dict]] = field(default_factory=dict)  # found before parsing, by source_path
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime_ns)
+
+
+def plan(files: list[tuple[Path, str]], known: dict[str, tuple[int, int, str]]) -> Plan:
+    """Each file's state. `known` holds (size, mtime_ns, sha256) from the last build: a file
+    with the same size and modification time is not read again (as git does)."""
     given, problems = load_given(files)
-    files = [(file, path) for file, path in files if not is_sidecar(path)]
-    ids, tables["build_issues"] = assign_ids(files)
-    tables["build_issues"] += problems
-    seen: dict[str, str] = {}
+    reports = [(file, path) for file, path in files if not is_sidecar(path)]
+    ids, id_issues = assign_ids(reports)
+    result = Plan(files=files, given=given)
+    for row in problems + id_issues:
+        result.issues.setdefault(row["source_path"], []).append(row)
+    first_with: dict[tuple, str] = {}
     for file, path in files:
-        content = file.read_bytes()
-        if format_of(path) is None:
-            tables["build_issues"].append(issue(path, None, "warning", "not a report format this build reads; skipped"))
+        stat = file.stat()
+        result.stats[path] = (stat.st_size, stat.st_mtime_ns)
+        old = known.get(path)
+        digest = old[2] if old and old[:2] == result.stats[path] else sha256(file.read_bytes())
+        if is_sidecar(path) or format_of(path) is None:
+            result.states[path] = FileState(digest, "", "", "")
             continue
-        digest = sha256(content)
-        if digest in seen:
-            tables["build_issues"].append(issue(path, None, "warning", f"the same file as {seen[digest]}; skipped"))
-            continue
+        values, origin = given.get(path, ({}, ""))
+        given_json = json.dumps([values, origin], ensure_ascii=False, sort_keys=True) if values else ""
+        # The same bytes read the same way give the same report; an empty file is an error each time.
+        duplicate_of = first_with.setdefault((digest, format_of(path)), path) if result.stats[path][0] else path
+        result.states[path] = FileState(digest, ids[path], given_json, "" if duplicate_of == path else duplicate_of)
+    return result
+
+
+def parser_version() -> str:
+    """A digest of the parsers' code and data: a change means every file is parsed again."""
+    digest = hashlib.sha256()
+    for file in sorted((ROOT / "parsers").rglob("*")):
+        if file.is_file() and file.suffix in (".py", ".yml", ".json"):
+            digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# --- running the parsers ----------------------------------------------------------------
+
+class InlineExecutor:
+    """--jobs 1: parse in this process (simplest to debug and profile)."""
+
+    def submit(self, fn, *args):
+        future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+@contextlib.contextmanager
+def executor(kind: str, jobs: int, scheduler: str | None):
+    """Something with submit(fn, arg) -> future: a process pool or a Dask client."""
+    if kind == "dask":
+        from dask.distributed import Client, LocalCluster
+
+        cluster = None if scheduler else LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                                      dashboard_address=None)
+        client = Client(scheduler or cluster)
         try:
-            values, origin = given.get(path, ({}, ""))
-            report = parse_report(path, content, values, origin)
-        except UnreadableFile as e:
-            tables["build_issues"].append(issue(path, None, "error", f"cannot be read: {e}"))
-            continue
-        except Exception as e:  # a parser bug must not cost the other reports
-            traceback.print_exc()
-            tables["build_issues"].append(issue(path, None, "error", f"the parser failed ({type(e).__name__}: {e})"))
-            continue
-        seen[digest] = path
-        for name, new_rows in rows.rows(ids[path], report).items():
-            if name == "build_issues":
-                new_rows = [issue(path, r["report_id"], r["severity"], r["message"]) for r in new_rows]
-            tables[name] += new_rows
-    tables["checks"] += checks.cross_year(tables["reports"], tables["application_outcomes"])
-    tables["labels"] = data.official_labels()
-    return tables
+            yield _DaskSubmitter(client)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elif jobs == 1:
+        yield InlineExecutor()
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            yield pool
 
 
-def write(db_path: Path, tables: dict[str, list[dict]]) -> None:
-    """Write all rows into a new database at db_path (which must not exist)."""
-    db = sqlite_utils.Database(db_path)
-    db.conn.execute("PRAGMA journal_mode = OFF")
-    with db.conn:
-        for name, spec in TABLES.items():
-            db[name].create(spec["columns"], pk=spec["pk"], foreign_keys=spec["foreign_keys"])
-            db[name].insert_all(tables[name], batch_size=1000)
-            for columns in spec["indexes"]:
-                db[name].create_index(columns)
-    db.conn.create_function("bigram_document", 1, search.bigram_document, deterministic=True)
+@dataclass
+class _DaskSubmitter:
+    client: object
+
+    def submit(self, fn, *args):
+        return self.client.submit(fn, *args, pure=False)  # not hashing the files' bytes
+
+
+def parsed(pool, jobs: list[Job], workers: int, chunk: int = 32):
+    """Rows for each job, in order, at most a few chunks in flight: memory stays flat."""
+    in_flight: collections.deque = collections.deque()
+    for start in range(0, len(jobs), chunk):
+        batch = jobs[start:start + chunk]
+        for job in batch:
+            if not job.data:  # read here, as late as possible
+                job.data = job.file.read_bytes()
+        in_flight.append(pool.submit(parse_chunk, [_sendable(job) for job in batch]))
+        while len(in_flight) > 3 * workers:
+            yield from in_flight.popleft().result()
+    while in_flight:
+        yield from in_flight.popleft().result()
+
+
+def _sendable(job: Job) -> Job:
+    return Job(job.path, job.report_id, job.data, job.given, job.given_by, job.issues)
+
+
+# --- writing ----------------------------------------------------------------------------
+
+class Writer:
+    """Rows into the database in large batches (executemany: 3x faster than insert_all here)."""
+
+    def __init__(self, db: sqlite_utils.Database, batch: int = 20000):
+        self.db, self.batch = db, batch
+        self.buffers: dict[str, list[tuple]] = {name: [] for name in TABLES | BOOKKEEPING}
+        self.columns = {name: list(spec["columns"]) for name, spec in (TABLES | BOOKKEEPING).items()}
+        self.counts: collections.Counter = collections.Counter()
+
+    def add(self, tables: dict[str, list[dict]]) -> None:
+        for name, new_rows in tables.items():
+            columns = self.columns[name]
+            self.buffers[name].extend(tuple(row.get(c) for c in columns) for row in new_rows)
+            self.counts[name] += len(new_rows)
+            if len(self.buffers[name]) >= self.batch:
+                self.flush(name)
+
+    def flush(self, *names: str) -> None:
+        for name in names or list(self.buffers):
+            if self.buffers[name]:
+                columns = ", ".join(f"[{c}]" for c in self.columns[name])
+                marks = ", ".join("?" for _ in self.columns[name])
+                self.db.conn.executemany(f"insert into [{name}] ({columns}) values ({marks})", self.buffers[name])
+                self.buffers[name].clear()
+
+
+def create_tables(db: sqlite_utils.Database) -> None:
+    for name, spec in (TABLES | BOOKKEEPING).items():
+        db[name].create(spec["columns"], pk=spec["pk"], foreign_keys=spec["foreign_keys"])
     for name, columns in FTS.items():
-        document = " || ' ' || ".join(f"coalesce([{c}], '')" for c in columns)
-        with db.conn:
-            db.execute(f"create virtual table [{name}_fts] using fts5(document, content='', tokenize='unicode61')")
-            db.execute(f"insert into [{name}_fts](rowid, document) select rowid, bigram_document({document}) from [{name}]")
-    db.analyze()
-    db.vacuum()
+        db.execute(f"create virtual table [{name}_fts] using fts5(document, content='', tokenize='unicode61')")
+
+
+def create_indexes(db: sqlite_utils.Database) -> None:
+    for name, spec in TABLES.items():
+        for columns in spec["indexes"]:
+            db[name].create_index(columns, if_not_exists=True)
+
+
+def _fts_rows(db, name: str, where: str, params: list, delete: bool = False) -> None:
+    """Add (or take out) the bigram documents of some rows of `name` to its FTS index."""
+    document = " || ' ' || ".join(f"coalesce([{c}], '')" for c in FTS[name])
+    if delete:  # a contentless index is told the document it had
+        db.execute(f"insert into [{name}_fts]([{name}_fts], rowid, document) "
+                   f"select 'delete', rowid, bigram_document({document}) from [{name}] where {where}", params)
+    else:
+        db.execute(f"insert into [{name}_fts](rowid, document) "
+                   f"select rowid, bigram_document({document}) from [{name}] where {where}", params)
+
+
+def forget(db: sqlite_utils.Database, path: str, report_id: str | None) -> None:
+    """Remove every row a file gave, before it is built again or because it is gone."""
+    if report_id:
+        _fts_rows(db, "sections", "report_id = ?", [report_id], delete=True)
+        _fts_rows(db, "reports", "id = ?", [report_id], delete=True)
+        for name in ("metrics", "application_outcomes", "review_litigation", "checks", "sections"):
+            db.execute(f"delete from [{name}] where report_id = ?", [report_id])
+        db.execute("delete from reports where id = ?", [report_id])
+    db.execute("delete from build_issues where source_path = ?", [path])
+    db.execute("delete from build_files where path = ?", [path])
+
+
+def cross_year_checks(db: sqlite_utils.Database) -> list[dict]:
+    """R6 over the whole database: it needs the year before's report, which may not have changed."""
+    reports = [dict(zip(("id", "agency", "year", "doc_type"), r)) for r in db.execute(
+        "select id, agency, year, doc_type from reports where agency is not null and year is not null")]
+    outcomes = [dict(zip(("report_id", "outcome", "applicant_type", "count"), r)) for r in db.execute(
+        "select report_id, outcome, applicant_type, count from application_outcomes "
+        "where outcome in ('carried_over_from_prev_year', 'carried_forward_to_next_year')")]
+    return checks.cross_year(reports, outcomes)
+
+
+def renumber_issues(db: sqlite_utils.Database) -> None:
+    """build_issues ids in file order, the same whichever files this build parsed again."""
+    db.execute("create temp table issue_order as select id as old, "
+               "row_number() over (order by source_path, id) as new from build_issues")
+    db.execute("update build_issues set id = -(select new from issue_order where old = build_issues.id)")
+    db.execute("update build_issues set id = -id")
+    db.execute("drop table temp.issue_order")
+
+
+def read_known(db_path: Path, version: str) -> dict[str, tuple] | None:
+    """The last build's file states, or None when a full build is needed."""
+    if not db_path.exists():
+        return None
+    try:
+        db = sqlite_utils.Database(db_path)
+        if "build_files" not in db.table_names() or "build_info" not in db.table_names():
+            return None
+        info = dict(db.execute("select key, value from build_info").fetchall())
+        if info.get("parser_version") != version:
+            return None
+        return {row[0]: row[1:] for row in db.execute(
+            "select path, size, mtime_ns, sha256, report_id, given, duplicate_of, built from build_files")}
+    except Exception:  # not a database of ours: build it anew
+        return None
+    finally:
+        with contextlib.suppress(Exception):
+            db.close()
+
+
+# --- the build ----------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    mode: str  # full or incremental
+    parsed: int
+    removed: int
+    unchanged: int
+    reports: int
+
+
+class NothingBuilt(Exception):
+    """No file could be read: the previous database is left as it was."""
+
+
+def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processes", scheduler: str | None = None,
+          full: bool = False, progress: bool = False) -> Result:
+    files = find_files(paths)
+    version = parser_version()
+    known = None if full else read_known(db_path, version)
+    stats_known = {path: (row[0], row[1], row[2]) for path, row in (known or {}).items()}
+    the_plan = plan(files, stats_known)
+    old_state = {path: (FileState(row[2], row[3] or "", row[4] or "", row[5] or ""), row[3] if row[6] else None)
+                 for path, row in (known or {}).items()}
+    todo = [(file, path) for file, path in files if old_state.get(path, (None,))[0] != the_plan.states[path]]
+    removed = [path for path in old_state if path not in the_plan.states]
+
+    if known is None:
+        target = db_path.with_name(db_path.name + ".building")
+        target.unlink(missing_ok=True)
+    else:
+        target = db_path
+    db = sqlite_utils.Database(target)
+    db.conn.create_function("bigram_document", 1, search.bigram_document, deterministic=True)
+    if known is None:
+        db.conn.execute("PRAGMA journal_mode = OFF")  # a new file: nothing to roll back to
+        db.conn.execute("PRAGMA synchronous = OFF")
+    writer = Writer(db)
+    try:
+        db.conn.execute("begin")
+        if known is None:
+            create_tables(db)
+        for path in removed + [path for _, path in todo if path in old_state]:
+            forget(db, path, old_state[path][1])
+        db.execute("delete from checks where [check] = 'cross_year'")
+        _write_files(writer, the_plan, todo, jobs, kind, scheduler, progress)
+        writer.flush()
+        if known is None:
+            writer.add({"labels": data.official_labels()})
+            writer.flush()
+            create_indexes(db)
+            for name in FTS:
+                _fts_rows(db, name, "1", [])
+        else:
+            built = [the_plan.states[path].report_id for _, path in todo]
+            for start in range(0, len(built), 500):
+                some = built[start:start + 500]
+                marks = ", ".join("?" for _ in some)
+                _fts_rows(db, "sections", f"report_id in ({marks})", some)
+                _fts_rows(db, "reports", f"id in ({marks})", some)
+        writer.add({"checks": cross_year_checks(db)})
+        writer.flush()
+        renumber_issues(db)
+        db.execute("insert or replace into build_info (key, value) values ('parser_version', ?)", [version])
+        reports = db.execute("select count(*) from reports").fetchone()[0]
+        if reports == 0:
+            raise NothingBuilt()
+        db.conn.commit()
+        if known is None:
+            db.execute("PRAGMA analysis_limit = 1000")  # statistics from a sample: seconds, not minutes
+            db.analyze()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            db.conn.rollback()
+        db.close()
+        if known is None:
+            target.unlink(missing_ok=True)
+        raise
     db.close()
+    if known is None:
+        os.replace(target, db_path)
+    return Result("full" if known is None else "incremental", len(todo), len(removed), len(files) - len(todo), reports)
 
 
-def summary(tables: dict[str, list[dict]]) -> str:
-    reports = tables["reports"]
-    kinds = Counter((r["doc_type"], r["template"]) for r in reports)
-    failed = sum(1 for c in tables["checks"] if not c["passed"])
-    severities = Counter(i["severity"] for i in tables["build_issues"])
-    lines = [f"{len(reports)} reports"]
-    lines += [f"  {n:5d}  {doc_type} / {template}" for (doc_type, template), n in sorted(kinds.items())]
-    lines.append(f"{len(tables['metrics'])} metrics, {len(tables['application_outcomes'])} application outcome cells, "
-                 f"{len(tables['review_litigation'])} review/litigation cells")
-    lines.append(f"{len(tables['checks'])} checks, {failed} failed")
-    lines.append(f"{len(tables['build_issues'])} build issues ({severities['error']} errors, "
-                 f"{severities['warning']} warnings)")
-    lines += [f"  {i['severity']}: {i['message']}" for i in tables["build_issues"] if i["severity"] == "error"]
+def _write_files(writer: Writer, the_plan: Plan, todo: list[tuple[Path, str]], jobs: int, kind: str,
+                 scheduler: str | None, progress: bool) -> None:
+    """Parse what needs parsing, on the executor, and write every file's rows as they come back."""
+    from tqdm import tqdm
+
+    work: list[Job] = []
+    for file, path in todo:
+        state = the_plan.states[path]
+        size, mtime_ns = the_plan.stats[path]
+        book = {"path": path, "size": size, "mtime_ns": mtime_ns, "sha256": state.sha256,
+                "report_id": state.report_id or None, "given": state.given or None,
+                "duplicate_of": state.duplicate_of or None, "built": 0}
+        issues = the_plan.issues.get(path, [])
+        if is_sidecar(path):
+            writer.add({"build_files": [book], "build_issues": issues})
+        elif format_of(path) is None:
+            writer.add({"build_files": [book], "build_issues": issues + [
+                issue(path, None, "warning", "not a report format this build reads; skipped")]})
+        elif state.duplicate_of:
+            writer.add({"build_files": [book], "build_issues": issues + [
+                issue(path, None, "warning", f"the same file as {state.duplicate_of}; skipped")]})
+        else:
+            values, origin = the_plan.given.get(path, ({}, ""))
+            job = Job(path, state.report_id, b"", values, origin, issues)
+            job.file, job.book = file, book
+            work.append(job)
+    with executor(kind, jobs, scheduler) as pool, \
+            tqdm(total=len(work), unit="file", disable=not progress, smoothing=0.05) as bar:
+        for job, tables in zip(work, parsed(pool, work, jobs)):
+            job.book["built"] = int(bool(tables.get("reports")))
+            writer.add({"build_files": [job.book], **tables})
+            bar.update()
+
+
+def summary(db_path: Path, result: Result) -> str:
+    db = sqlite_utils.Database(db_path)
+    count = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+    lines = [f"{count('select count(*) from reports')} reports "
+             f"({result.mode} build: {result.parsed} files parsed, {result.unchanged} unchanged, "
+             f"{result.removed} removed)"]
+    lines += [f"  {n:5d}  {doc_type} / {template}" for doc_type, template, n in db.execute(
+        "select doc_type, template, count(*) from reports group by 1, 2 order by 1, 2")]
+    lines.append(f"{count('select count(*) from metrics')} metrics, "
+                 f"{count('select count(*) from application_outcomes')} application outcome cells, "
+                 f"{count('select count(*) from review_litigation')} review/litigation cells")
+    lines.append(f"{count('select count(*) from checks')} checks, {count('select count(*) from checks where not passed')} failed")
+    errors = [m for (m,) in db.execute("select message from build_issues where severity = 'error' order by id")]
+    warnings = count("select count(*) from build_issues where severity = 'warning'")
+    lines.append(f"{count('select count(*) from build_issues')} build issues ({len(errors)} errors, {warnings} warnings)")
+    lines += [f"  error: {m}" for m in errors[:20]] + ([f"  … and {len(errors) - 20} more"] if len(errors) > 20 else [])
+    db.close()
     return "\n".join(lines)
 
 
@@ -238,30 +538,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", type=Path, default=[Path("reports")],
                         help="files or folders of reports (default: reports/)")
     parser.add_argument("--db", type=Path, default=Path("data/ogi.db"), help="database to write (default: data/ogi.db)")
+    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                        help="parsers running at once (default: all cores; 1 parses in this process)")
+    parser.add_argument("--executor", choices=["processes", "dask"], default="processes",
+                        help="where files are parsed: local processes, or a Dask cluster")
+    parser.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:8786); "
+                                            "without it --executor dask starts a local cluster of --jobs workers")
+    parser.add_argument("--full", action="store_true", help="parse every file again, not only changed ones")
+    parser.add_argument("--progress", choices=["auto", "on", "off"], default="auto",
+                        help="progress bar (auto: when writing to a terminal)")
     args = parser.parse_args(argv)
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         parser.error(f"no such file or folder: {', '.join(missing)}")
-    files = find_files(args.paths)
-    if not files:
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    if not find_files(args.paths):
         parser.error(f"no files under {', '.join(map(str, args.paths))}")
-
-    tables = parse_all(files)
-    if not tables["reports"]:
-        print(summary(tables))
-        print(f"nothing could be built; {args.db} was left as it was", file=sys.stderr)
-        return 1
-    for n, row in enumerate(tables["build_issues"], start=1):
-        row["id"] = n
     args.db.parent.mkdir(parents=True, exist_ok=True)
-    temporary = args.db.with_name(args.db.name + ".building")
-    temporary.unlink(missing_ok=True)
+    progress = sys.stderr.isatty() if args.progress == "auto" else args.progress == "on"
     try:
-        write(temporary, tables)
-        os.replace(temporary, args.db)
-    finally:
-        temporary.unlink(missing_ok=True)
-    print(summary(tables))
+        result = build(args.paths, args.db, args.jobs, args.executor, args.scheduler, args.full, progress)
+    except NothingBuilt:
+        print(f"no report could be read from {', '.join(map(str, args.paths))}; {args.db} was left as it was",
+              file=sys.stderr)
+        return 1
+    print(summary(args.db, result))
     print(f"wrote {args.db}")
     return 0
 
