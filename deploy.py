@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from datasette.utils import tilde_decode, tilde_encode
+
 ROOT = Path(__file__).resolve().parent
 DATABASE = "ogi"
 # The same settings `make serve` uses: a read-only public site.
@@ -154,7 +156,7 @@ def page_paths(db: Path) -> tuple[list[str], dict[str, str]]:
     finally:
         conn.close()
     listings = [f"/{DATABASE}/{quote(name)}" for name in tables + list(database.get("queries", {}))]
-    pages = ["/", f"/{DATABASE}"] + listings + [f"/report/{quote(i)}" for i in report_ids]
+    pages = ["/", f"/{DATABASE}"] + listings + [f"/report/{tilde_encode(i)}" for i in report_ids]
     return pages, {path: path + ".json?_shape=array" for path in listings}
 
 
@@ -162,7 +164,7 @@ def file_for(path: str) -> str:
     """Where the page at URL `path` is written: / -> index.html, /report/x -> report/x.html."""
     if path == "/":
         return "index.html"
-    return unquote(path).lstrip("/") + ".html"
+    return "/".join(tilde_decode(part) for part in unquote(path).split("/")).lstrip("/") + ".html"
 
 
 def static(db: Path, out: Path, live_url: str = "") -> StaticSite:

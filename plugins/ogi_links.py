@@ -6,9 +6,8 @@ gets its value or count cell rendered as a link to
 /report/{report_id}?start=…&end=…#hl.
 """
 
-from urllib.parse import quote
-
 from datasette import hookimpl
+from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
 
 VALUE_COLUMNS = {"value", "count"}
@@ -39,5 +38,6 @@ def render_cell(row, value, column, datasette):
     if report_id is None or not isinstance(start, int) or not isinstance(end, int):
         return None
     shown = _shown(value, _get(row, "value_raw"))
-    href = datasette.urls.path(f"/report/{quote(str(report_id), safe='')}?start={start}&end={end}#hl")
+    # Datasette's own ~-encoding: a %-encoded Chinese id would cost a redirect
+    href = datasette.urls.path(f"/report/{tilde_encode(str(report_id))}?start={start}&end={end}#hl")
     return Markup(f'<a class="provenance" href="{escape(href)}" title="在报告原文中查看">{escape(shown)}</a>')

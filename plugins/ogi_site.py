@@ -1,4 +1,4 @@
-"""Site-wide behaviour: Chinese full-text search, robots.txt.
+"""Site-wide behaviour: Chinese full-text search, robots.txt, report ids in URLs.
 
 Search: the FTS tables index character bigrams (parsers/search.py). Datasette's
 table search box sends `_search` through the SQL function escape_fts(); this
@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from datasette import hookimpl
+from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 
 # The project's parsers package: beside plugins/ in the repository, inside it in a
@@ -38,3 +39,11 @@ def prepare_connection(conn):
 @hookimpl
 def register_routes():
     return [(r"^/robots\.txt$", lambda: Response.text(ROBOTS))]
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    # Datasette redirects /report/%E6%BB%A6… to its own ~E6~BB~A6… form and hands the page
+    # that form: templates decode it (report ids are file names, often Chinese).
+    env.filters["tilde_decode"] = tilde_decode
+    env.filters["tilde_encode"] = tilde_encode

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 import zipfile
+
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -56,6 +59,7 @@ FILES = {
     "damaged/hongze-jt.html": lambda: rf.html_page().encode("gbk").replace("主动公开政府信息126条".encode("gbk"),
                                                                           b"\x81\x20" + "主动公开政府信息126条".encode("gbk")),
     "script.txt": lambda: (REPORT + "<script>alert('x')</script><b>粗体</b>\n").encode("utf-8"),
+    "中文/交通运输局.html": lambda: rf.html_page(charset="utf-8").encode("utf-8"),  # a Chinese file name: a Chinese id
     "nameless.txt": lambda: "政府信息公开工作年度报告\n一、总体情况\n本局共主动公开政府信息30条。\n".encode("utf-8"),
     "manifest.csv": lambda: "path,source_url,year,agency\nnameless.txt,https://example.gov.cn/a.html,2021,某县农业农村局\n".encode(),
     "pdf/hongze-jt.meta.json": lambda: json.dumps({"source_url": "https://www.hongze.gov.cn/a.pdf", "year": 2023}).encode(),
@@ -171,14 +175,34 @@ def test_bad_file_is_one_error_naming_file_and_problem(formats_db, path, words):
 def test_every_good_file_is_in_the_database(formats_db):
     ids = {r["id"] for r in rows(formats_db, "select id from reports")}
     assert ids == {"hongze-jt", "pdf--hongze-jt", "docx--hongze-jt", "written--hongze-jt", "damaged--hongze-jt",
-                   "script", "nameless"}
+                   "script", "nameless", "中文--交通运输局"}
 
 
-def test_report_text_is_never_rendered_as_html(formats_db, tmp_path):
-    db_file = formats_db.execute("pragma database_list").fetchone()["file"]
-    with datasette(db_file) as base:
-        page = httpx.get(f"{base}/report/script", timeout=30).text
-        table = httpx.get(f"{base}/ogi/reports/script", timeout=30).text
+@pytest.fixture(scope="module")
+def formats_site(formats_db):
+    with datasette(formats_db.execute("pragma database_list").fetchone()["file"]) as base:
+        yield base
+
+
+def test_report_text_is_never_rendered_as_html(formats_site):
+    page = httpx.get(f"{formats_site}/report/script", timeout=30).text
+    table = httpx.get(f"{formats_site}/ogi/reports/script", timeout=30).text
     assert "<script>alert(" not in page and "&lt;script&gt;alert(" in page
     assert "<b>粗体</b>" not in page
     assert "<script>alert(" not in table
+
+
+def test_a_report_with_a_chinese_id_has_its_page_and_value_links(formats_site, formats_db):
+    rid = "中文--交通运输局"
+    [(value_raw, start, end)] = formats_db.execute(
+        "select value_raw, start, \"end\" from application_outcomes where report_id = ? "
+        "and outcome = 'new_received' and applicant_type = 'total'", [rid]).fetchall()
+    listing = httpx.get(f"{formats_site}/ogi/application_outcomes", timeout=30,
+                        params={"report_id": rid, "outcome": "new_received", "applicant_type": "total"}).text
+    [link] = re.findall(r'<a class="provenance" href="([^"]+)"', listing)
+    page = httpx.get(formats_site + link.replace("&amp;", "&"), timeout=30, follow_redirects=True)
+    assert page.status_code == 200
+    assert f'<mark id="hl">{value_raw}</mark>' in page.text
+    # the %-encoded address a person or a script may type also arrives, through Datasette's redirect
+    typed = httpx.get(f"{formats_site}/report/{quote(rid)}", timeout=30, follow_redirects=True)
+    assert typed.status_code == 200 and "交通运输局" in typed.text

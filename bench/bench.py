@@ -1,0 +1,206 @@
+"""Benchmarks: the build and the site at 10,000 and 100,000 reports.
+
+    python bench/bench.py [--sizes 10000 100000] [--out build/bench.json]
+
+For each size: a synthetic text/HTML corpus (bench/corpus.py, seed 1, kept in
+build/bench/ between runs), the time to just read its files, a full build
+(wall time, reports/s, peak memory of the build and its workers together,
+database size), a rebuild after changing one file, and the latency of a fixed
+list of pages, JSON calls and searches against Datasette started as
+`make serve` starts it. Prints a table and writes everything to build/bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import corpus  # noqa: E402
+
+WORK = ROOT / "build" / "bench"
+REPEAT = 7  # requests per URL, after one warm-up
+SERVE = ["-m", "metadata.yml", "--template-dir", "templates", "--plugins-dir", "plugins",
+         "--setting", "suggest_facets", "off", "--setting", "sql_time_limit_ms", "3000",
+         "--setting", "default_cache_ttl", "600", "--cors"]
+
+
+def read_time(folder: Path) -> float:
+    """Seconds to read every file's bytes once: the floor under any build."""
+    started = time.perf_counter()
+    for path in folder.rglob("*"):
+        if path.is_file():
+            path.read_bytes()
+    return time.perf_counter() - started
+
+
+def run_measured(command: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (bytes) of a command and all its child processes."""
+    started = time.perf_counter()
+    process = psutil.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [process] + process.children(recursive=True)
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    elapsed = time.perf_counter() - started
+    if process.returncode:
+        raise RuntimeError(f"{command} failed: {process.stderr.read().decode(errors='replace')[-2000:]}")
+    return elapsed, peak
+
+
+def build_command(corpus_dir: Path, db: Path, *extra: str) -> list[str]:
+    return [sys.executable, str(ROOT / "build.py"), "--db", str(db), "--progress", "off", *extra, str(corpus_dir)]
+
+
+def urls(db: Path) -> dict[str, list[str]]:
+    """The fixed list, by kind: pages, JSON calls, searches."""
+    conn = sqlite3.connect(db)
+    report_ids = [r[0] for r in conn.execute("select id from reports order by id limit 3 offset 17")]
+    agency = conn.execute("select agency from reports where agency is not null order by id limit 1").fetchone()[0]
+    conn.close()
+    import yaml
+    queries = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))["databases"]["ogi"]["queries"]
+    pages = ["/", "/ogi"] + [f"/ogi/{t}" for t in ("reports", "sections", "metrics", "application_outcomes",
+                                                 "review_litigation", "checks", "build_issues", "labels")]
+    pages += [f"/report/{quote(r)}" for r in report_ids]
+    pages += [f"/ogi/{name}" for name in queries if name not in ("search_sections",)]
+    pages += [f"/ogi/agency_over_years?agency={quote(agency)}", "/ogi/refusal_reasons?year=2022",
+              "/ogi/metric_across_reports?metric=admin_review_total"]
+    json_calls = [
+        "/ogi/application_outcomes.json?applicant_type=total&outcome=new_received&_shape=array",
+        f"/ogi/application_outcomes.json?report_id={quote(report_ids[0])}&_shape=array",
+        "/ogi/metrics.json?metric=admin_review_total&_shape=array",
+        "/ogi/reports.json?year=2021&province=广东省&_shape=array",
+        "/ogi/headline_series.json?_shape=array",
+        "/ogi/reports_by_year.json?_shape=array",
+        "/ogi/disclosure_rate_ranking.json?_shape=array",
+    ]
+    searches = [f"/ogi/sections?_search={quote(q)}" for q in ("复议", "不予公开", "信息处理费", "行政诉讼")]
+    searches += [f"/ogi/search_sections?q={quote(q)}" for q in ("复议", "依申请公开")]
+    searches += [f"/ogi/reports?_search={quote(q)}" for q in ("教育局", "人民政府")]
+    return {"pages": pages, "json": json_calls, "searches": searches}
+
+
+def latency(db: Path) -> dict:
+    inspect = db.with_suffix(".inspect.json")
+    subprocess.run([sys.executable, "-m", "datasette", "inspect", str(db), "--inspect-file", str(inspect)],
+                   cwd=ROOT, check=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "datasette", "serve", "-i", str(db), "--inspect-file",
+                               str(inspect), *SERVE, "-h", "127.0.0.1", "-p", str(port)],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                httpx.get(base + "/-/versions.json")
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        result, every = {}, []
+        with httpx.Client(timeout=60) as client:
+            for kind, paths in urls(db).items():
+                timings = {}
+                for path in paths:
+                    response = client.get(base + path)  # warm-up
+                    if response.status_code != 200:
+                        raise RuntimeError(f"{path}: HTTP {response.status_code}")
+                    times = []
+                    for _ in range(REPEAT):
+                        started = time.perf_counter()
+                        client.get(base + path)
+                        times.append((time.perf_counter() - started) * 1000)
+                    timings[path] = times
+                    every += times
+                flat = [t for times in timings.values() for t in times]
+                result[kind] = {"p50_ms": round(statistics.median(flat), 1), "p95_ms": round(_p95(flat), 1),
+                                "slowest": sorted(((round(_p95(t), 1), p) for p, t in timings.items()), reverse=True)[:3]}
+        result["all"] = {"p50_ms": round(statistics.median(every), 1), "p95_ms": round(_p95(every), 1),
+                         "requests": len(every)}
+        return result
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+
+
+def bench(size: int, jobs: int) -> dict:
+    corpus_dir = WORK / f"corpus-{size}"
+    if not corpus_dir.exists():
+        started = time.perf_counter()
+        corpus.write(size, corpus_dir, seed=1, pdf_share=0.0)
+        print(f"  wrote the corpus in {time.perf_counter() - started:.0f} s", flush=True)
+    db = WORK / str(size) / "ogi.db"  # the site's pages name the database ogi
+    db.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (db, db.with_name(db.name + ".building")):
+        stale.unlink(missing_ok=True)
+    reading = read_time(corpus_dir)
+    elapsed, peak = run_measured(build_command(corpus_dir, db, "--jobs", str(jobs)))
+    changed = sorted(corpus_dir.rglob("*.txt"))[size // 3]
+    original = changed.read_bytes()
+    try:
+        changed.write_bytes(original + "\n附：本报告于次年一月修订。\n".encode("utf-8") if not original.startswith(b"\xef") else original + b"\n")
+        rebuild, rebuild_peak = run_measured(build_command(corpus_dir, db, "--jobs", str(jobs)))
+    finally:
+        changed.write_bytes(original)
+    run_measured(build_command(corpus_dir, db, "--jobs", str(jobs)))  # back to the corpus as generated
+    return {
+        "reports": size, "jobs": jobs,
+        "read_files_s": round(reading, 2),
+        "build_s": round(elapsed, 1), "reports_per_s": round(size / elapsed),
+        "build_over_read": round(elapsed / reading, 1),
+        "peak_rss_mb": round(peak / 2**20), "db_mb": round(db.stat().st_size / 2**20),
+        "one_file_rebuild_s": round(rebuild, 2), "one_file_rebuild_peak_rss_mb": round(rebuild_peak / 2**20),
+        "latency": latency(db),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench.json")
+    args = parser.parse_args(argv)
+    WORK.mkdir(parents=True, exist_ok=True)
+    results = {"machine": {"cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30)},
+               "sizes": []}
+    for size in args.sizes:
+        print(f"{size} reports:", flush=True)
+        found = bench(size, args.jobs)
+        results["sizes"].append(found)
+        print(f"  read files {found['read_files_s']} s; build {found['build_s']} s ({found['reports_per_s']}/s, "
+              f"{found['build_over_read']}x reading), peak {found['peak_rss_mb']} MB, db {found['db_mb']} MB; "
+              f"one-file rebuild {found['one_file_rebuild_s']} s", flush=True)
+        for kind, figures in found["latency"].items():
+            print(f"  {kind:9s} p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms"
+                  + (f"; slowest {figures['slowest']}" if "slowest" in figures else ""), flush=True)
+        args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
