@@ -14,7 +14,7 @@ DATASETTE_OPTIONS := -m metadata.yml --template-dir templates --plugins-dir plug
 # reports, CJK fonts so screenshots show Chinese.
 SYSTEM_PACKAGES := chromium antiword fonts-noto-cjk
 
-.PHONY: install system build serve test score clean bundle static publish
+.PHONY: install system build serve test score clean bundle static publish corpus bench
 
 install: system $(VENV)/.installed
 
@@ -60,3 +60,14 @@ publish: build
 # Accuracy against the hand-read expectations in tests/expected/ (see score.py).
 score: install
 	$(BIN)/python score.py
+
+# Scale (bench/): `make corpus N=100000` writes a synthetic corpus to build/corpus;
+# `make bench` measures builds and latency at 10,000 and 100,000 reports (build/bench.json).
+N ?= 10000
+SEED ?= 1
+corpus: install
+	rm -rf build/corpus build/corpus.truth.jsonl
+	$(BIN)/python bench/corpus.py --n $(N) --seed $(SEED) --out build/corpus
+
+bench: install
+	$(BIN)/python bench/bench.py --sizes 10000 100000 --out build/bench.json

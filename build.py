@@ -321,14 +321,14 @@ class Writer:
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
-    for name, spec in (TABLES | BOOKKEEPING).items():
+    for name, spec in (TABLES | BOOKKEEPING | DERIVED).items():
         db[name].create(spec["columns"], pk=spec["pk"], foreign_keys=spec["foreign_keys"])
     for name, columns in FTS.items():
         db.execute(f"create virtual table [{name}_fts] using fts5(document, content='', tokenize='unicode61')")
 
 
 def create_indexes(db: sqlite_utils.Database) -> None:
-    for name, spec in TABLES.items():
+    for name, spec in (TABLES | DERIVED).items():
         for columns in spec["indexes"]:
             db[name].create_index(columns, if_not_exists=True)
 
@@ -351,6 +351,7 @@ def forget(db: sqlite_utils.Database, path: str, report_id: str | None) -> None:
         _fts_rows(db, "reports", "id = ?", [report_id], delete=True)
         for name in ("metrics", "application_outcomes", "review_litigation", "checks", "sections"):
             db.execute(f"delete from [{name}] where report_id = ?", [report_id])
+        db.execute("delete from report_figures where report_id = ?", [report_id])
         db.execute("delete from reports where id = ?", [report_id])
     db.execute("delete from build_issues where source_path = ?", [path])
     db.execute("delete from build_files where path = ?", [path])
@@ -395,6 +396,97 @@ def read_known(db_path: Path, version: str) -> dict[str, tuple] | None:
             db.close()
 
 
+# --- pre-aggregated tables ----------------------------------------------------------------
+# At 100,000 reports a query that groups application_outcomes (millions of rows) takes
+# seconds; these tables hold the sums once, and the canned queries read them.
+
+def _sum(outcome_condition: str) -> str:
+    return f"sum(case when {outcome_condition} then count end)"
+
+
+FIGURES = {  # report_figures column: how it is summed from table 三 totals
+    "new_received": _sum("outcome = 'new_received'"),
+    "carried_over": _sum("outcome = 'carried_over_from_prev_year'"),
+    "granted": _sum("outcome = 'granted'"),
+    "partially_granted": _sum("outcome = 'partially_granted'"),
+    "denied": _sum("outcome like 'denied_%'"),
+    "unable": _sum("outcome like 'unable_%'"),
+    "not_processed": _sum("outcome like 'not_processed_%'"),
+    "other": _sum("outcome like 'other_%'"),
+    "results_total": _sum("outcome = 'results_total'"),
+    "carried_forward": _sum("outcome = 'carried_forward_to_next_year'"),
+}
+RESULTS = ("upheld", "corrected", "other", "pending", "total")
+REVIEW = {f"{group}_{result}": f"sum(case when {condition} and result = '{result}' then count end)"
+          for group, condition in (("admin_review", "proceeding = 'admin_review'"),
+                                   ("litigation", "proceeding like 'litigation%'")) for result in RESULTS}
+DERIVED = {
+    "report_figures": {
+        "columns": {"report_id": str, "agency": str, "year": int, "province": str, "template": str, "doc_type": str,
+                    "applications_received": float, **{name: int for name in FIGURES}, "disclosure_rate": float,
+                    **{name: int for name in REVIEW}, "admin_reviews": float, "lawsuits": float},
+        "pk": "report_id", "foreign_keys": [("report_id", "reports", "id")],
+        "indexes": [["year", "agency"], ["agency"], ["province"], ["disclosure_rate", "results_total"], ["doc_type", "year"]],
+    },
+    "outcome_totals": {
+        "columns": {"year": int, "province": str, "outcome": str, "applicant_type": str, "reports": int, "count": int},
+        "pk": ("year", "province", "outcome", "applicant_type"), "foreign_keys": [],
+        "indexes": [["applicant_type", "outcome"], ["outcome", "applicant_type"]],
+    },
+}
+
+
+def _metric(name: str) -> str:
+    """A prose or older-table figure, for reports without table 三 or 四."""
+    return (f"(select value from metrics m where m.report_id = r.id and m.metric = '{name}' "
+            "order by m.source = 'table' desc limit 1)")
+
+
+def summarise(db: sqlite_utils.Database, changed: set[str] | None = None,
+              old_groups: list[tuple] = ()) -> None:
+    """Fill report_figures and outcome_totals: all of them (changed None), or those of the
+    changed reports and of the (year, province) groups they were in (old_groups) or are in now."""
+    db.execute("create temp table if not exists summarised (id text primary key)")
+    db.execute("delete from temp.summarised")
+    if changed is None:
+        db.execute("insert into temp.summarised select id from reports")
+    else:
+        db.conn.executemany("insert into temp.summarised values (?)", [(i,) for i in changed])
+    db.execute("delete from report_figures where report_id in (select id from temp.summarised)")
+    mine = "report_id in (select id from temp.summarised)"
+    figures = ", ".join(f"{sql} as {name}" for name, sql in FIGURES.items())
+    review = ", ".join(f"{sql} as {name}" for name, sql in REVIEW.items())
+    db.execute(f"""
+        insert into report_figures
+        select r.id, r.agency, r.year, r.province, r.template, r.doc_type,
+          coalesce(o.new_received, {_metric('applications_received_total')}),
+          {', '.join(f'o.{name}' for name in FIGURES)},
+          round(1.0 * (coalesce(o.granted, 0) + coalesce(o.partially_granted, 0)) / nullif(o.results_total, 0), 3),
+          {', '.join(f'rl.{name}' for name in REVIEW)},
+          coalesce(rl.admin_review_total, {_metric('admin_review_total')}),
+          coalesce(rl.litigation_total, {_metric('litigation_total')})
+        from reports r
+        left join (select report_id, {figures} from application_outcomes
+                   where applicant_type = 'total' and {mine} group by report_id) o on o.report_id = r.id
+        left join (select report_id, {review} from review_litigation where {mine} group by report_id) rl
+          on rl.report_id = r.id
+        where r.id in (select id from temp.summarised)""")
+    in_group = "1"
+    if changed is not None:
+        db.execute("create temp table if not exists regrouped (year integer, province text)")
+        db.execute("delete from temp.regrouped")
+        db.conn.executemany("insert into temp.regrouped values (?, ?)", list(old_groups))
+        db.execute("insert into temp.regrouped select year, province from reports where id in (select id from temp.summarised)")
+        in_group = "exists (select 1 from temp.regrouped g where g.year is {t}.year and g.province is {t}.province)"
+        db.execute("delete from outcome_totals where " + in_group.format(t="outcome_totals"))
+    db.execute(f"""
+        insert into outcome_totals
+        select r.year, r.province, o.outcome, o.applicant_type, count(*), sum(o.count)
+        from reports r join application_outcomes o on o.report_id = r.id
+        where r.year is not null and {in_group.format(t="r")}
+        group by r.year, r.province, o.outcome, o.applicant_type""")
+
+
 # --- the build ----------------------------------------------------------------------------
 
 @dataclass
@@ -437,7 +529,12 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
         db.conn.execute("begin")
         if known is None:
             create_tables(db)
-        for path in removed + [path for _, path in todo if path in old_state]:
+        gone = [path for path in removed + [path for _, path in todo if path in old_state]]
+        gone_ids = [old_state[path][1] for path in gone if old_state[path][1]]
+        old_groups = [tuple(row) for start in range(0, len(gone_ids), 500) for row in db.execute(
+            f"select year, province from reports where id in ({', '.join('?' for _ in gone_ids[start:start + 500])})",
+            gone_ids[start:start + 500])]
+        for path in gone:
             forget(db, path, old_state[path][1])
         db.execute("delete from checks where [check] = 'cross_year'")
         _write_files(writer, the_plan, todo, jobs, kind, scheduler, progress)
@@ -457,6 +554,10 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
                 _fts_rows(db, "reports", f"id in ({marks})", some)
         writer.add({"checks": cross_year_checks(db)})
         writer.flush()
+        if known is None:
+            summarise(db)
+        else:
+            summarise(db, {the_plan.states[path].report_id for _, path in todo} | set(gone_ids), old_groups)
         renumber_issues(db)
         db.execute("insert or replace into build_info (key, value) values ('parser_version', ?)", [version])
         reports = db.execute("select count(*) from reports").fetchone()[0]

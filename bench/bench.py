@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 import httpx
 import psutil
+from datasette.utils import tilde_encode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -80,13 +81,14 @@ def urls(db: Path) -> dict[str, list[str]]:
     queries = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))["databases"]["ogi"]["queries"]
     pages = ["/", "/ogi"] + [f"/ogi/{t}" for t in ("reports", "sections", "metrics", "application_outcomes",
                                                  "review_litigation", "checks", "build_issues", "labels")]
-    pages += [f"/report/{quote(r)}" for r in report_ids]
+    pages += [f"/report/{tilde_encode(r)}" for r in report_ids]  # as the site links to them
     pages += [f"/ogi/{name}" for name in queries if name not in ("search_sections",)]
     pages += [f"/ogi/agency_over_years?agency={quote(agency)}", "/ogi/refusal_reasons?year=2022",
               "/ogi/metric_across_reports?metric=admin_review_total"]
     json_calls = [
         "/ogi/application_outcomes.json?applicant_type=total&outcome=new_received&_shape=array",
         f"/ogi/application_outcomes.json?report_id={quote(report_ids[0])}&_shape=array",
+        f"/ogi/reports/{tilde_encode(report_ids[1])}.json?_shape=array",
         "/ogi/metrics.json?metric=admin_review_total&_shape=array",
         "/ogi/reports.json?year=2021&province=广东省&_shape=array",
         "/ogi/headline_series.json?_shape=array",

@@ -143,3 +143,27 @@ def test_indexes_on_report_id_and_keys(built_db):
         assert (table, ("report_id",)) in indexed, table
     assert ("metrics", ("metric",)) in indexed
     assert ("application_outcomes", ("outcome", "applicant_type")) in indexed
+
+
+def test_pre_aggregated_tables_equal_the_cells_they_sum(db):
+    """report_figures and outcome_totals, recomputed here in Python from the value tables."""
+    totals: dict = {}
+    for row in db.execute("select report_id, outcome, count from application_outcomes where applicant_type = 'total'"):
+        totals.setdefault(row["report_id"], {}).setdefault(row["outcome"], []).append(row["count"])
+    for figures in db.execute("select * from report_figures"):
+        mine = totals.get(figures["report_id"], {})
+        add = lambda *keys: (sum(c for k in keys for c in mine.get(k, []) if c is not None)  # noqa: E731
+                             if any(c is not None for k in keys for c in mine.get(k, [])) else None)
+        denied = [k for k in mine if k.startswith("denied_")]
+        assert figures["granted"] == add("granted"), figures["report_id"]
+        assert figures["results_total"] == add("results_total"), figures["report_id"]
+        assert figures["denied"] == add(*denied), figures["report_id"]
+    assert db.execute("select count(*) from report_figures").fetchone()[0] == db.execute("select count(*) from reports").fetchone()[0]
+    grouped: dict = {}
+    for row in db.execute("select r.year, r.province, o.outcome, o.applicant_type, o.count from application_outcomes o "
+                          "join reports r on r.id = o.report_id where r.year is not null"):
+        key = tuple(row)[:4]
+        reports, count = grouped.get(key, (0, None))
+        grouped[key] = (reports + 1, row["count"] if count is None else count + (row["count"] or 0))
+    stored = {tuple(r)[:4]: (r["reports"], r["count"]) for r in db.execute("select * from outcome_totals")}
+    assert stored == grouped

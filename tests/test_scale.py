@@ -44,7 +44,7 @@ def contents(db_path: Path) -> dict[str, list[tuple]]:
     """Every table's rows in primary-key order, and what full-text searches find."""
     conn = sqlite3.connect(db_path)
     found = {}
-    for name, spec in (build.TABLES | build.BOOKKEEPING).items():
+    for name, spec in (build.TABLES | build.BOOKKEEPING | build.DERIVED).items():
         pk = [spec["pk"]] if isinstance(spec["pk"], str) else list(spec["pk"])
         columns = [c for c in spec["columns"] if c != "mtime_ns"]  # a copied file has a new mtime
         found[name] = conn.execute(f"select {', '.join(f'[{c}]' for c in columns)} from [{name}] "
