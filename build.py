@@ -46,7 +46,7 @@ TABLES = {
                     "source_path": str, "source_format": str, "source_sha256": str, "source_url": str, "pages": int,
                     "metadata_from": str, "text": str},
         "pk": "id", "foreign_keys": [],
-        "indexes": [["year"], ["template"], ["doc_type"], ["province"], ["agency"], ["region_code"]],
+        "indexes": [["year", "province"], ["template"], ["doc_type"], ["province"], ["agency"], ["region_code"]],
     },
     "sections": {
         "columns": {"id": str, "report_id": str, "ordinal": int, "parent_id": str, "level": int, "number": str,
@@ -357,13 +357,24 @@ def forget(db: sqlite_utils.Database, path: str, report_id: str | None) -> None:
     db.execute("delete from build_files where path = ?", [path])
 
 
-def cross_year_checks(db: sqlite_utils.Database) -> list[dict]:
-    """R6 over the whole database: it needs the year before's report, which may not have changed."""
+def cross_year_checks(db: sqlite_utils.Database, agencies: set[str] | None = None) -> list[dict]:
+    """R6 for every report, or for the reports of some agencies: it needs the agency's report
+    of the year before, which may not have changed."""
+    db.execute("create temp table if not exists checked_agencies (agency text primary key)")
+    db.execute("delete from temp.checked_agencies")
+    if agencies is None:
+        db.execute("insert into temp.checked_agencies select distinct agency from reports where agency is not null")
+    else:
+        db.conn.executemany("insert or ignore into temp.checked_agencies values (?)", [(a,) for a in agencies if a])
+    mine = "select id from reports where agency in (select agency from temp.checked_agencies)"
+    if agencies is not None:
+        db.execute(f"delete from checks where [check] = 'cross_year' and report_id in ({mine})")
     reports = [dict(zip(("id", "agency", "year", "doc_type"), r)) for r in db.execute(
-        "select id, agency, year, doc_type from reports where agency is not null and year is not null")]
+        "select id, agency, year, doc_type from reports "
+        "where agency in (select agency from temp.checked_agencies) and year is not null")]
     outcomes = [dict(zip(("report_id", "outcome", "applicant_type", "count"), r)) for r in db.execute(
         "select report_id, outcome, applicant_type, count from application_outcomes "
-        "where outcome in ('carried_over_from_prev_year', 'carried_forward_to_next_year')")]
+        f"where outcome in ('carried_over_from_prev_year', 'carried_forward_to_next_year') and report_id in ({mine})")]
     return checks.cross_year(reports, outcomes)
 
 
@@ -471,7 +482,6 @@ def summarise(db: sqlite_utils.Database, changed: set[str] | None = None,
         left join (select report_id, {review} from review_litigation where {mine} group by report_id) rl
           on rl.report_id = r.id
         where r.id in (select id from temp.summarised)""")
-    in_group = "1"
     if changed is not None:
         db.execute("create temp table if not exists regrouped (year integer, province text)")
         db.execute("delete from temp.regrouped")
@@ -479,11 +489,13 @@ def summarise(db: sqlite_utils.Database, changed: set[str] | None = None,
         db.execute("insert into temp.regrouped select year, province from reports where id in (select id from temp.summarised)")
         in_group = "exists (select 1 from temp.regrouped g where g.year is {t}.year and g.province is {t}.province)"
         db.execute("delete from outcome_totals where " + in_group.format(t="outcome_totals"))
+    regroup = "" if changed is None else (
+        "join (select distinct year, province from temp.regrouped) g on g.year = r.year and g.province is r.province")
     db.execute(f"""
         insert into outcome_totals
         select r.year, r.province, o.outcome, o.applicant_type, count(*), sum(o.count)
-        from reports r join application_outcomes o on o.report_id = r.id
-        where r.year is not null and {in_group.format(t="r")}
+        from reports r {regroup} join application_outcomes o on o.report_id = r.id
+        where r.year is not null
         group by r.year, r.province, o.outcome, o.applicant_type""")
 
 
@@ -531,12 +543,14 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
             create_tables(db)
         gone = [path for path in removed + [path for _, path in todo if path in old_state]]
         gone_ids = [old_state[path][1] for path in gone if old_state[path][1]]
-        old_groups = [tuple(row) for start in range(0, len(gone_ids), 500) for row in db.execute(
-            f"select year, province from reports where id in ({', '.join('?' for _ in gone_ids[start:start + 500])})",
-            gone_ids[start:start + 500])]
+        old_rows = [tuple(row) for start in range(0, len(gone_ids), 500) for row in db.execute(
+            "select year, province, agency from reports "
+            f"where id in ({', '.join('?' for _ in gone_ids[start:start + 500])})", gone_ids[start:start + 500])]
+        old_groups = [(year, province) for year, province, _ in old_rows]
         for path in gone:
             forget(db, path, old_state[path][1])
-        db.execute("delete from checks where [check] = 'cross_year'")
+        if known is None:
+            db.execute("delete from checks where [check] = 'cross_year'")
         _write_files(writer, the_plan, todo, jobs, kind, scheduler, progress)
         writer.flush()
         if known is None:
@@ -552,12 +566,17 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
                 marks = ", ".join("?" for _ in some)
                 _fts_rows(db, "sections", f"report_id in ({marks})", some)
                 _fts_rows(db, "reports", f"id in ({marks})", some)
-        writer.add({"checks": cross_year_checks(db)})
-        writer.flush()
         if known is None:
+            writer.add({"checks": cross_year_checks(db)})
+            writer.flush()
             summarise(db)
         else:
-            summarise(db, {the_plan.states[path].report_id for _, path in todo} | set(gone_ids), old_groups)
+            rebuilt = {the_plan.states[path].report_id for _, path in todo if the_plan.states[path].report_id}
+            agencies = {agency for _, _, agency in old_rows} | {agency for (agency,) in db.execute(
+                f"select agency from reports where id in ({', '.join('?' for _ in rebuilt)})", list(rebuilt))}
+            writer.add({"checks": cross_year_checks(db, agencies)})
+            writer.flush()
+            summarise(db, rebuilt | set(gone_ids), old_groups)
         renumber_issues(db)
         db.execute("insert or replace into build_info (key, value) values ('parser_version', ?)", [version])
         reports = db.execute("select count(*) from reports").fetchone()[0]

@@ -50,14 +50,15 @@ def read_time(folder: Path) -> float:
 
 
 def run_measured(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (bytes) of a command and all its child processes."""
+    """Wall seconds and peak memory (bytes, proportional set size) of a command and its child processes."""
     started = time.perf_counter()
     process = psutil.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
     while process.poll() is None:
         try:
             tree = [process] + process.children(recursive=True)
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            # PSS: pages shared by the forked workers counted once, not once per process
+            peak = max(peak, sum(p.memory_full_info().pss for p in tree if p.is_running()))
         except psutil.Error:
             pass
         time.sleep(0.1)
@@ -174,8 +175,8 @@ def bench(size: int, jobs: int) -> dict:
         "read_files_s": round(reading, 2),
         "build_s": round(elapsed, 1), "reports_per_s": round(size / elapsed),
         "build_over_read": round(elapsed / reading, 1),
-        "peak_rss_mb": round(peak / 2**20), "db_mb": round(db.stat().st_size / 2**20),
-        "one_file_rebuild_s": round(rebuild, 2), "one_file_rebuild_peak_rss_mb": round(rebuild_peak / 2**20),
+        "peak_pss_mb": round(peak / 2**20), "db_mb": round(db.stat().st_size / 2**20),
+        "one_file_rebuild_s": round(rebuild, 2), "one_file_rebuild_peak_pss_mb": round(rebuild_peak / 2**20),
         "latency": latency(db),
     }
 
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         found = bench(size, args.jobs)
         results["sizes"].append(found)
         print(f"  read files {found['read_files_s']} s; build {found['build_s']} s ({found['reports_per_s']}/s, "
-              f"{found['build_over_read']}x reading), peak {found['peak_rss_mb']} MB, db {found['db_mb']} MB; "
+              f"{found['build_over_read']}x reading), peak {found['peak_pss_mb']} MB, db {found['db_mb']} MB; "
               f"one-file rebuild {found['one_file_rebuild_s']} s", flush=True)
         for kind, figures in found["latency"].items():
             print(f"  {kind:9s} p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms"

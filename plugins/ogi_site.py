@@ -47,3 +47,18 @@ def prepare_jinja2_environment(env):
     # that form: templates decode it (report ids are file names, often Chinese).
     env.filters["tilde_decode"] = tilde_decode
     env.filters["tilde_encode"] = tilde_encode
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """Table searches skip counting every match (_nocount): over a national corpus a common
+    word matches most sections, and the count would cost more than the page."""
+    def wrap(app):
+        async def add_nocount(scope, receive, send):
+            if scope.get("type") == "http":
+                query = scope.get("query_string", b"")
+                if b"_search=" in query and b"_nocount=" not in query:
+                    scope = dict(scope, query_string=query + b"&_nocount=1")
+            await app(scope, receive, send)
+        return add_nocount
+    return wrap
