@@ -277,11 +277,10 @@ def parsed(pool, jobs: list[Job], workers: int, chunk: int = 32):
     """Rows for each job, in order, at most a few chunks in flight: memory stays flat."""
     in_flight: collections.deque = collections.deque()
     for start in range(0, len(jobs), chunk):
-        batch = jobs[start:start + chunk]
-        for job in batch:
-            if not job.data:  # read here, as late as possible
-                job.data = job.file.read_bytes()
-        in_flight.append(pool.submit(parse_chunk, [_sendable(job) for job in batch]))
+        # the bytes are read here, as late as possible, and kept only by the task
+        batch = [_sendable(job) for job in jobs[start:start + chunk]]
+        in_flight.append(pool.submit(parse_chunk, batch))
+        del batch
         while len(in_flight) > 3 * workers:
             yield from in_flight.popleft().result()
     while in_flight:
@@ -289,13 +288,16 @@ def parsed(pool, jobs: list[Job], workers: int, chunk: int = 32):
 
 
 def _sendable(job: Job) -> Job:
-    return Job(job.path, job.report_id, job.data, job.given, job.given_by, job.issues)
+    return Job(job.path, job.report_id, job.file.read_bytes(), job.given, job.given_by, job.issues)
 
 
 # --- writing ----------------------------------------------------------------------------
 
 class Writer:
     """Rows into the database in large batches (executemany: 3x faster than insert_all here)."""
+
+    # Rows holding a report's or a section's text are large: fewer of them to a batch.
+    BATCH = {"reports": 200, "sections": 2000}
 
     def __init__(self, db: sqlite_utils.Database, batch: int = 20000):
         self.db, self.batch = db, batch
@@ -308,7 +310,7 @@ class Writer:
             columns = self.columns[name]
             self.buffers[name].extend(tuple(row.get(c) for c in columns) for row in new_rows)
             self.counts[name] += len(new_rows)
-            if len(self.buffers[name]) >= self.batch:
+            if len(self.buffers[name]) >= self.BATCH.get(name, self.batch):
                 self.flush(name)
 
     def flush(self, *names: str) -> None:
@@ -385,6 +387,23 @@ def renumber_issues(db: sqlite_utils.Database) -> None:
     db.execute("update build_issues set id = -(select new from issue_order where old = build_issues.id)")
     db.execute("update build_issues set id = -id")
     db.execute("drop table temp.issue_order")
+
+
+COUNTS = {  # build_info keys the home page shows: counting millions of rows per visit is slow
+    "reports": "select count(*) from reports",
+    "annual_reports": "select count(*) from reports where doc_type = 'annual_report'",
+    "agencies": "select count(distinct agency) from reports where agency is not null",
+    "first_year": "select min(year) from reports",
+    "last_year": "select max(year) from reports",
+    "values": "select (select count(*) from metrics) + (select count(*) from application_outcomes)"
+              " + (select count(*) from review_litigation)",
+    "failed_checks": "select count(*) from checks where passed = 0",
+}
+
+
+def record_counts(db: sqlite_utils.Database) -> None:
+    for key, sql in COUNTS.items():
+        db.execute("insert or replace into build_info (key, value) values (?, ?)", [key, db.execute(sql).fetchone()[0]])
 
 
 def read_known(db_path: Path, version: str) -> dict[str, tuple] | None:
@@ -579,6 +598,7 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
             summarise(db, rebuilt | set(gone_ids), old_groups)
         renumber_issues(db)
         db.execute("insert or replace into build_info (key, value) values ('parser_version', ?)", [version])
+        record_counts(db)
         reports = db.execute("select count(*) from reports").fetchone()[0]
         if reports == 0:
             raise NothingBuilt()
