@@ -32,81 +32,13 @@ from pathlib import Path
 
 import sqlite_utils
 
-from parsers import checks, data, rows, search
+import store
+from parsers import data, rows, search
 from parsers.batch import Job, issue, parse_chunk
 from parsers.decode import format_of, sha256
+from store import BOOKKEEPING, DERIVED, FTS, TABLES  # noqa: F401  (the schema, for tests and tools)
 
 ROOT = Path(__file__).resolve().parent
-
-# Columns of every table, in display order, with their types.
-TABLES = {
-    "reports": {
-        "columns": {"id": str, "title": str, "agency": str, "province": str, "city": str, "county": str,
-                    "region_code": str, "year": int, "published_date": str, "doc_type": str, "template": str,
-                    "source_path": str, "source_format": str, "source_sha256": str, "source_url": str, "pages": int,
-                    "metadata_from": str, "text": str},
-        "pk": "id", "foreign_keys": [],
-        "indexes": [["year", "province"], ["template"], ["doc_type"], ["province"], ["agency"], ["region_code"]],
-    },
-    "sections": {
-        "columns": {"id": str, "report_id": str, "ordinal": int, "parent_id": str, "level": int, "number": str,
-                    "heading": str, "key": str, "start": int, "end": int, "page": int, "text": str},
-        "pk": "id", "foreign_keys": [("report_id", "reports", "id"), ("parent_id", "sections", "id")],
-        "indexes": [["report_id"], ["key"], ["parent_id"]],
-    },
-    "metrics": {
-        "columns": {"id": str, "report_id": str, "section_id": str, "metric": str, "label": str, "value": float,
-                    "value_raw": str, "start": int, "end": int, "page": int, "inferred": int, "unit": str, "source": str,
-                    "approximate": int, "part_of": str},
-        "pk": "id",
-        "foreign_keys": [("report_id", "reports", "id"), ("section_id", "sections", "id"),
-                         ("part_of", "metrics", "id")],
-        "indexes": [["report_id"], ["metric"], ["section_id"], ["source"], ["part_of"]],
-    },
-    "application_outcomes": {
-        "columns": {"report_id": str, "outcome": str, "applicant_type": str, "count": int, "value_raw": str,
-                    "start": int, "end": int, "page": int, "inferred": int},
-        "pk": ("report_id", "outcome", "applicant_type"), "foreign_keys": [("report_id", "reports", "id")],
-        "indexes": [["report_id"], ["outcome", "applicant_type"], ["applicant_type"]],
-    },
-    "review_litigation": {
-        "columns": {"report_id": str, "proceeding": str, "result": str, "count": int, "value_raw": str,
-                    "start": int, "end": int, "page": int, "inferred": int},
-        "pk": ("report_id", "proceeding", "result"), "foreign_keys": [("report_id", "reports", "id")],
-        "indexes": [["report_id"], ["proceeding", "result"], ["result"]],
-    },
-    "checks": {
-        "columns": {"report_id": str, "check": str, "scope": str, "expected": float, "actual": float,
-                    "passed": int, "detail": str},
-        "pk": ("report_id", "check", "scope"), "foreign_keys": [("report_id", "reports", "id")],
-        "indexes": [["report_id"], ["check"], ["passed"]],
-    },
-    "labels": {
-        "columns": {"template": str, "kind": str, "key": str, "label": str, "role": str, "parent": str, "ordinal": int,
-                    "unit": str},
-        "pk": ("template", "kind", "key"), "foreign_keys": [], "indexes": [["kind", "key"]],
-    },
-    "build_issues": {
-        "columns": {"id": int, "source_path": str, "report_id": str, "severity": str, "message": str},
-        "pk": "id", "foreign_keys": [("report_id", "reports", "id")],
-        "indexes": [["report_id"], ["severity"], ["source_path"]],
-    },
-}
-# What the last build saw of each file, for incremental rebuilds (hidden on the site).
-BOOKKEEPING = {
-    "build_files": {
-        "columns": {"path": str, "size": int, "mtime_ns": int, "sha256": str, "report_id": str, "given": str,
-                    "duplicate_of": str, "built": int},
-        "pk": "path", "foreign_keys": [], "indexes": [],
-    },
-    "build_info": {"columns": {"key": str, "value": str}, "pk": "key", "foreign_keys": [], "indexes": []},
-}
-# Full-text search over headings and section text, and report titles and agencies:
-# an index of character bigrams (parsers/search.py), so any query of one or more
-# Chinese characters finds exactly the rows containing it.
-FTS = {"sections": ["heading", "text"], "reports": ["title", "agency"]}
-
-
 def find_files(paths: list[Path]) -> list[tuple[Path, str]]:
     """(file, path under its corpus folder) for every file, sorted, skipping hidden ones."""
     found = []
@@ -291,233 +223,6 @@ def _sendable(job: Job) -> Job:
     return Job(job.path, job.report_id, job.file.read_bytes(), job.given, job.given_by, job.issues)
 
 
-# --- writing ----------------------------------------------------------------------------
-
-class Writer:
-    """Rows into the database in large batches (executemany: 3x faster than insert_all here)."""
-
-    # Rows holding a report's or a section's text are large: fewer of them to a batch.
-    BATCH = {"reports": 200, "sections": 2000}
-
-    def __init__(self, db: sqlite_utils.Database, batch: int = 20000):
-        self.db, self.batch = db, batch
-        self.buffers: dict[str, list[tuple]] = {name: [] for name in TABLES | BOOKKEEPING}
-        self.columns = {name: list(spec["columns"]) for name, spec in (TABLES | BOOKKEEPING).items()}
-        self.counts: collections.Counter = collections.Counter()
-
-    def add(self, tables: dict[str, list[dict]]) -> None:
-        for name, new_rows in tables.items():
-            columns = self.columns[name]
-            self.buffers[name].extend(tuple(row.get(c) for c in columns) for row in new_rows)
-            self.counts[name] += len(new_rows)
-            if len(self.buffers[name]) >= self.BATCH.get(name, self.batch):
-                self.flush(name)
-
-    def flush(self, *names: str) -> None:
-        for name in names or list(self.buffers):
-            if self.buffers[name]:
-                columns = ", ".join(f"[{c}]" for c in self.columns[name])
-                marks = ", ".join("?" for _ in self.columns[name])
-                self.db.conn.executemany(f"insert into [{name}] ({columns}) values ({marks})", self.buffers[name])
-                self.buffers[name].clear()
-
-
-def create_tables(db: sqlite_utils.Database) -> None:
-    for name, spec in (TABLES | BOOKKEEPING | DERIVED).items():
-        db[name].create(spec["columns"], pk=spec["pk"], foreign_keys=spec["foreign_keys"])
-    for name, columns in FTS.items():
-        db.execute(f"create virtual table [{name}_fts] using fts5(document, content='', tokenize='unicode61')")
-
-
-def create_indexes(db: sqlite_utils.Database) -> None:
-    for name, spec in (TABLES | DERIVED).items():
-        for columns in spec["indexes"]:
-            db[name].create_index(columns, if_not_exists=True)
-
-
-def _fts_rows(db, name: str, where: str, params: list, delete: bool = False) -> None:
-    """Add (or take out) the bigram documents of some rows of `name` to its FTS index."""
-    document = " || ' ' || ".join(f"coalesce([{c}], '')" for c in FTS[name])
-    if delete:  # a contentless index is told the document it had
-        db.execute(f"insert into [{name}_fts]([{name}_fts], rowid, document) "
-                   f"select 'delete', rowid, bigram_document({document}) from [{name}] where {where}", params)
-    else:
-        db.execute(f"insert into [{name}_fts](rowid, document) "
-                   f"select rowid, bigram_document({document}) from [{name}] where {where}", params)
-
-
-def forget(db: sqlite_utils.Database, path: str, report_id: str | None) -> None:
-    """Remove every row a file gave, before it is built again or because it is gone."""
-    if report_id:
-        _fts_rows(db, "sections", "report_id = ?", [report_id], delete=True)
-        _fts_rows(db, "reports", "id = ?", [report_id], delete=True)
-        for name in ("metrics", "application_outcomes", "review_litigation", "checks", "sections"):
-            db.execute(f"delete from [{name}] where report_id = ?", [report_id])
-        db.execute("delete from report_figures where report_id = ?", [report_id])
-        db.execute("delete from reports where id = ?", [report_id])
-    db.execute("delete from build_issues where source_path = ?", [path])
-    db.execute("delete from build_files where path = ?", [path])
-
-
-def cross_year_checks(db: sqlite_utils.Database, agencies: set[str] | None = None) -> list[dict]:
-    """R6 for every report, or for the reports of some agencies: it needs the agency's report
-    of the year before, which may not have changed."""
-    db.execute("create temp table if not exists checked_agencies (agency text primary key)")
-    db.execute("delete from temp.checked_agencies")
-    if agencies is None:
-        db.execute("insert into temp.checked_agencies select distinct agency from reports where agency is not null")
-    else:
-        db.conn.executemany("insert or ignore into temp.checked_agencies values (?)", [(a,) for a in agencies if a])
-    mine = "select id from reports where agency in (select agency from temp.checked_agencies)"
-    if agencies is not None:
-        db.execute(f"delete from checks where [check] = 'cross_year' and report_id in ({mine})")
-    reports = [dict(zip(("id", "agency", "year", "doc_type"), r)) for r in db.execute(
-        "select id, agency, year, doc_type from reports "
-        "where agency in (select agency from temp.checked_agencies) and year is not null")]
-    outcomes = [dict(zip(("report_id", "outcome", "applicant_type", "count"), r)) for r in db.execute(
-        "select report_id, outcome, applicant_type, count from application_outcomes "
-        f"where outcome in ('carried_over_from_prev_year', 'carried_forward_to_next_year') and report_id in ({mine})")]
-    return checks.cross_year(reports, outcomes)
-
-
-def renumber_issues(db: sqlite_utils.Database) -> None:
-    """build_issues ids in file order, the same whichever files this build parsed again."""
-    db.execute("create temp table issue_order as select id as old, "
-               "row_number() over (order by source_path, id) as new from build_issues")
-    db.execute("update build_issues set id = -(select new from issue_order where old = build_issues.id)")
-    db.execute("update build_issues set id = -id")
-    db.execute("drop table temp.issue_order")
-
-
-COUNTS = {  # build_info keys the home page shows: counting millions of rows per visit is slow
-    "reports": "select count(*) from reports",
-    "annual_reports": "select count(*) from reports where doc_type = 'annual_report'",
-    "agencies": "select count(distinct agency) from reports where agency is not null",
-    "first_year": "select min(year) from reports",
-    "last_year": "select max(year) from reports",
-    "values": "select (select count(*) from metrics) + (select count(*) from application_outcomes)"
-              " + (select count(*) from review_litigation)",
-    "failed_checks": "select count(*) from checks where passed = 0",
-}
-
-
-def record_counts(db: sqlite_utils.Database) -> None:
-    for key, sql in COUNTS.items():
-        db.execute("insert or replace into build_info (key, value) values (?, ?)", [key, db.execute(sql).fetchone()[0]])
-
-
-def read_known(db_path: Path, version: str) -> dict[str, tuple] | None:
-    """The last build's file states, or None when a full build is needed."""
-    if not db_path.exists():
-        return None
-    try:
-        db = sqlite_utils.Database(db_path)
-        if "build_files" not in db.table_names() or "build_info" not in db.table_names():
-            return None
-        info = dict(db.execute("select key, value from build_info").fetchall())
-        if info.get("parser_version") != version:
-            return None
-        return {row[0]: row[1:] for row in db.execute(
-            "select path, size, mtime_ns, sha256, report_id, given, duplicate_of, built from build_files")}
-    except Exception:  # not a database of ours: build it anew
-        return None
-    finally:
-        with contextlib.suppress(Exception):
-            db.close()
-
-
-# --- pre-aggregated tables ----------------------------------------------------------------
-# At 100,000 reports a query that groups application_outcomes (millions of rows) takes
-# seconds; these tables hold the sums once, and the canned queries read them.
-
-def _sum(outcome_condition: str) -> str:
-    return f"sum(case when {outcome_condition} then count end)"
-
-
-FIGURES = {  # report_figures column: how it is summed from table 三 totals
-    "new_received": _sum("outcome = 'new_received'"),
-    "carried_over": _sum("outcome = 'carried_over_from_prev_year'"),
-    "granted": _sum("outcome = 'granted'"),
-    "partially_granted": _sum("outcome = 'partially_granted'"),
-    "denied": _sum("outcome like 'denied_%'"),
-    "unable": _sum("outcome like 'unable_%'"),
-    "not_processed": _sum("outcome like 'not_processed_%'"),
-    "other": _sum("outcome like 'other_%'"),
-    "results_total": _sum("outcome = 'results_total'"),
-    "carried_forward": _sum("outcome = 'carried_forward_to_next_year'"),
-}
-RESULTS = ("upheld", "corrected", "other", "pending", "total")
-REVIEW = {f"{group}_{result}": f"sum(case when {condition} and result = '{result}' then count end)"
-          for group, condition in (("admin_review", "proceeding = 'admin_review'"),
-                                   ("litigation", "proceeding like 'litigation%'")) for result in RESULTS}
-DERIVED = {
-    "report_figures": {
-        "columns": {"report_id": str, "agency": str, "year": int, "province": str, "template": str, "doc_type": str,
-                    "applications_received": float, **{name: int for name in FIGURES}, "disclosure_rate": float,
-                    **{name: int for name in REVIEW}, "admin_reviews": float, "lawsuits": float},
-        "pk": "report_id", "foreign_keys": [("report_id", "reports", "id")],
-        "indexes": [["year", "agency"], ["agency"], ["province"], ["disclosure_rate", "results_total"], ["doc_type", "year"]],
-    },
-    "outcome_totals": {
-        "columns": {"year": int, "province": str, "outcome": str, "applicant_type": str, "reports": int, "count": int},
-        "pk": ("year", "province", "outcome", "applicant_type"), "foreign_keys": [],
-        "indexes": [["applicant_type", "outcome"], ["outcome", "applicant_type"]],
-    },
-}
-
-
-def _metric(name: str) -> str:
-    """A prose or older-table figure, for reports without table 三 or 四."""
-    return (f"(select value from metrics m where m.report_id = r.id and m.metric = '{name}' "
-            "order by m.source = 'table' desc limit 1)")
-
-
-def summarise(db: sqlite_utils.Database, changed: set[str] | None = None,
-              old_groups: list[tuple] = ()) -> None:
-    """Fill report_figures and outcome_totals: all of them (changed None), or those of the
-    changed reports and of the (year, province) groups they were in (old_groups) or are in now."""
-    db.execute("create temp table if not exists summarised (id text primary key)")
-    db.execute("delete from temp.summarised")
-    if changed is None:
-        db.execute("insert into temp.summarised select id from reports")
-    else:
-        db.conn.executemany("insert into temp.summarised values (?)", [(i,) for i in changed])
-    db.execute("delete from report_figures where report_id in (select id from temp.summarised)")
-    mine = "report_id in (select id from temp.summarised)"
-    figures = ", ".join(f"{sql} as {name}" for name, sql in FIGURES.items())
-    review = ", ".join(f"{sql} as {name}" for name, sql in REVIEW.items())
-    db.execute(f"""
-        insert into report_figures
-        select r.id, r.agency, r.year, r.province, r.template, r.doc_type,
-          coalesce(o.new_received, {_metric('applications_received_total')}),
-          {', '.join(f'o.{name}' for name in FIGURES)},
-          round(1.0 * (coalesce(o.granted, 0) + coalesce(o.partially_granted, 0)) / nullif(o.results_total, 0), 3),
-          {', '.join(f'rl.{name}' for name in REVIEW)},
-          coalesce(rl.admin_review_total, {_metric('admin_review_total')}),
-          coalesce(rl.litigation_total, {_metric('litigation_total')})
-        from reports r
-        left join (select report_id, {figures} from application_outcomes
-                   where applicant_type = 'total' and {mine} group by report_id) o on o.report_id = r.id
-        left join (select report_id, {review} from review_litigation where {mine} group by report_id) rl
-          on rl.report_id = r.id
-        where r.id in (select id from temp.summarised)""")
-    if changed is not None:
-        db.execute("create temp table if not exists regrouped (year integer, province text)")
-        db.execute("delete from temp.regrouped")
-        db.conn.executemany("insert into temp.regrouped values (?, ?)", list(old_groups))
-        db.execute("insert into temp.regrouped select year, province from reports where id in (select id from temp.summarised)")
-        in_group = "exists (select 1 from temp.regrouped g where g.year is {t}.year and g.province is {t}.province)"
-        db.execute("delete from outcome_totals where " + in_group.format(t="outcome_totals"))
-    regroup = "" if changed is None else (
-        "join (select distinct year, province from temp.regrouped) g on g.year = r.year and g.province is r.province")
-    db.execute(f"""
-        insert into outcome_totals
-        select r.year, r.province, o.outcome, o.applicant_type, count(*), sum(o.count)
-        from reports r {regroup} join application_outcomes o on o.report_id = r.id
-        where r.year is not null
-        group by r.year, r.province, o.outcome, o.applicant_type""")
-
-
 # --- the build ----------------------------------------------------------------------------
 
 @dataclass
@@ -537,7 +242,7 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
           full: bool = False, progress: bool = False) -> Result:
     files = find_files(paths)
     version = parser_version()
-    known = None if full else read_known(db_path, version)
+    known = None if full else store.read_known(db_path, version)
     stats_known = {path: (row[0], row[1], row[2]) for path, row in (known or {}).items()}
     the_plan = plan(files, stats_known)
     old_state = {path: (FileState(row[2], row[3] or "", row[4] or "", row[5] or ""), row[3] if row[6] else None)
@@ -555,11 +260,11 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
     if known is None:
         db.conn.execute("PRAGMA journal_mode = OFF")  # a new file: nothing to roll back to
         db.conn.execute("PRAGMA synchronous = OFF")
-    writer = Writer(db)
+    writer = store.Writer(db)
     try:
         db.conn.execute("begin")
         if known is None:
-            create_tables(db)
+            store.create_tables(db)
         gone = [path for path in removed + [path for _, path in todo if path in old_state]]
         gone_ids = [old_state[path][1] for path in gone if old_state[path][1]]
         old_rows = [tuple(row) for start in range(0, len(gone_ids), 500) for row in db.execute(
@@ -567,7 +272,7 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
             f"where id in ({', '.join('?' for _ in gone_ids[start:start + 500])})", gone_ids[start:start + 500])]
         old_groups = [(year, province) for year, province, _ in old_rows]
         for path in gone:
-            forget(db, path, old_state[path][1])
+            store.forget(db, path, old_state[path][1])
         if known is None:
             db.execute("delete from checks where [check] = 'cross_year'")
         _write_files(writer, the_plan, todo, jobs, kind, scheduler, progress)
@@ -575,30 +280,30 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
         if known is None:
             writer.add({"labels": data.official_labels()})
             writer.flush()
-            create_indexes(db)
+            store.create_indexes(db)
             for name in FTS:
-                _fts_rows(db, name, "1", [])
+                store.fts_rows(db, name, "1", [])
         else:
             built = [the_plan.states[path].report_id for _, path in todo]
             for start in range(0, len(built), 500):
                 some = built[start:start + 500]
                 marks = ", ".join("?" for _ in some)
-                _fts_rows(db, "sections", f"report_id in ({marks})", some)
-                _fts_rows(db, "reports", f"id in ({marks})", some)
+                store.fts_rows(db, "sections", f"report_id in ({marks})", some)
+                store.fts_rows(db, "reports", f"id in ({marks})", some)
         if known is None:
-            writer.add({"checks": cross_year_checks(db)})
+            writer.add({"checks": store.cross_year_checks(db)})
             writer.flush()
-            summarise(db)
+            store.summarise(db)
         else:
             rebuilt = {the_plan.states[path].report_id for _, path in todo if the_plan.states[path].report_id}
             agencies = {agency for _, _, agency in old_rows} | {agency for (agency,) in db.execute(
                 f"select agency from reports where id in ({', '.join('?' for _ in rebuilt)})", list(rebuilt))}
-            writer.add({"checks": cross_year_checks(db, agencies)})
+            writer.add({"checks": store.cross_year_checks(db, agencies)})
             writer.flush()
-            summarise(db, rebuilt | set(gone_ids), old_groups)
-        renumber_issues(db)
+            store.summarise(db, rebuilt | set(gone_ids), old_groups)
+        store.renumber_issues(db)
         db.execute("insert or replace into build_info (key, value) values ('parser_version', ?)", [version])
-        record_counts(db)
+        store.record_counts(db)
         reports = db.execute("select count(*) from reports").fetchone()[0]
         if reports == 0:
             raise NothingBuilt()
@@ -619,7 +324,7 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
     return Result("full" if known is None else "incremental", len(todo), len(removed), len(files) - len(todo), reports)
 
 
-def _write_files(writer: Writer, the_plan: Plan, todo: list[tuple[Path, str]], jobs: int, kind: str,
+def _write_files(writer: store.Writer, the_plan: Plan, todo: list[tuple[Path, str]], jobs: int, kind: str,
                  scheduler: str | None, progress: bool) -> None:
     """Parse what needs parsing, on the executor, and write every file's rows as they come back."""
     from tqdm import tqdm

@@ -20,7 +20,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
