@@ -21,6 +21,7 @@ import argparse
 import collections
 import contextlib
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -39,6 +40,8 @@ from parsers.decode import format_of, sha256
 from store import BOOKKEEPING, DERIVED, FTS, TABLES  # noqa: F401  (the schema, for tests and tools)
 
 ROOT = Path(__file__).resolve().parent
+
+
 def find_files(paths: list[Path]) -> list[tuple[Path, str]]:
     """(file, path under its corpus folder) for every file, sorted, skipping hidden ones."""
     found = []
@@ -122,7 +125,6 @@ class FileState:
 
 @dataclass
 class Plan:
-    files: list[tuple[Path, str]]
     states: dict[str, FileState] = field(default_factory=dict)
     given: dict[str, tuple[dict, str]] = field(default_factory=dict)
     issues: dict[str, list[dict]] = field(default_factory=dict)  # found before parsing, by source_path
@@ -135,7 +137,7 @@ def plan(files: list[tuple[Path, str]], known: dict[str, tuple[int, int, str]]) 
     given, problems = load_given(files)
     reports = [(file, path) for file, path in files if not is_sidecar(path)]
     ids, id_issues = assign_ids(reports)
-    result = Plan(files=files, given=given)
+    result = Plan(given=given)
     for row in problems + id_issues:
         result.issues.setdefault(row["source_path"], []).append(row)
     first_with: dict[tuple, str] = {}
@@ -205,22 +207,17 @@ class _DaskSubmitter:
         return self.client.submit(fn, *args, pure=False)  # not hashing the files' bytes
 
 
-def parsed(pool, jobs: list[Job], workers: int, chunk: int = 32):
-    """Rows for each job, in order, at most a few chunks in flight: memory stays flat."""
+def parsed(pool, work: list[tuple[Job, Path]], workers: int, chunk: int = 32):
+    """Rows for each job, in order, at most a few chunks in flight: memory stays flat.
+    A file's bytes are read when its task is sent, and kept only by the task."""
     in_flight: collections.deque = collections.deque()
-    for start in range(0, len(jobs), chunk):
-        # the bytes are read here, as late as possible, and kept only by the task
-        batch = [_sendable(job) for job in jobs[start:start + chunk]]
+    for start in range(0, len(work), chunk):
+        batch = [dataclasses.replace(job, data=file.read_bytes()) for job, file in work[start:start + chunk]]
         in_flight.append(pool.submit(parse_chunk, batch))
-        del batch
         while len(in_flight) > 3 * workers:
             yield from in_flight.popleft().result()
     while in_flight:
         yield from in_flight.popleft().result()
-
-
-def _sendable(job: Job) -> Job:
-    return Job(job.path, job.report_id, job.file.read_bytes(), job.given, job.given_by, job.issues)
 
 
 # --- the build ----------------------------------------------------------------------------
@@ -243,64 +240,46 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
     files = find_files(paths)
     version = parser_version()
     known = None if full else store.read_known(db_path, version)
-    stats_known = {path: (row[0], row[1], row[2]) for path, row in (known or {}).items()}
-    the_plan = plan(files, stats_known)
-    old_state = {path: (FileState(row[2], row[3] or "", row[4] or "", row[5] or ""), row[3] if row[6] else None)
-                 for path, row in (known or {}).items()}
-    todo = [(file, path) for file, path in files if old_state.get(path, (None,))[0] != the_plan.states[path]]
-    removed = [path for path in old_state if path not in the_plan.states]
+    full = known is None
+    known = known or {}
+    the_plan = plan(files, {path: (row["size"], row["mtime_ns"], row["sha256"]) for path, row in known.items()})
+    todo = [(file, path) for file, path in files if _state(known.get(path)) != the_plan.states[path]]
+    removed = [path for path in known if path not in the_plan.states]
+    gone = removed + [path for _, path in todo if path in known]  # their rows are removed first
 
-    if known is None:
-        target = db_path.with_name(db_path.name + ".building")
+    # A full build writes a new file and moves it into place; an update edits the database in one transaction.
+    target = db_path.with_name(db_path.name + ".building") if full else db_path
+    if full:
         target.unlink(missing_ok=True)
-    else:
-        target = db_path
     db = sqlite_utils.Database(target)
     db.conn.create_function("bigram_document", 1, search.bigram_document, deterministic=True)
-    if known is None:
+    if full:
         db.conn.execute("PRAGMA journal_mode = OFF")  # a new file: nothing to roll back to
         db.conn.execute("PRAGMA synchronous = OFF")
     writer = store.Writer(db)
     try:
         db.conn.execute("begin")
-        if known is None:
+        if full:
             store.create_tables(db)
-        gone = [path for path in removed + [path for _, path in todo if path in old_state]]
-        gone_ids = [old_state[path][1] for path in gone if old_state[path][1]]
-        old_rows = [tuple(row) for start in range(0, len(gone_ids), 500) for row in db.execute(
-            "select year, province, agency from reports "
-            f"where id in ({', '.join('?' for _ in gone_ids[start:start + 500])})", gone_ids[start:start + 500])]
-        old_groups = [(year, province) for year, province, _ in old_rows]
+        else:
+            store.mark_changed(db, {known[path]["report_id"] for path in gone if known[path]["report_id"]}
+                               | {the_plan.states[path].report_id for _, path in todo if the_plan.states[path].report_id})
         for path in gone:
-            store.forget(db, path, old_state[path][1])
-        if known is None:
-            db.execute("delete from checks where [check] = 'cross_year'")
+            store.forget(db, path, known[path]["report_id"])
         _write_files(writer, the_plan, todo, jobs, kind, scheduler, progress)
         writer.flush()
-        if known is None:
+        if full:
             writer.add({"labels": data.official_labels()})
             writer.flush()
             store.create_indexes(db)
             for name in FTS:
                 store.fts_rows(db, name, "1", [])
         else:
-            built = [the_plan.states[path].report_id for _, path in todo]
-            for start in range(0, len(built), 500):
-                some = built[start:start + 500]
-                marks = ", ".join("?" for _ in some)
-                store.fts_rows(db, "sections", f"report_id in ({marks})", some)
-                store.fts_rows(db, "reports", f"id in ({marks})", some)
-        if known is None:
-            writer.add({"checks": store.cross_year_checks(db)})
-            writer.flush()
-            store.summarise(db)
-        else:
-            rebuilt = {the_plan.states[path].report_id for _, path in todo if the_plan.states[path].report_id}
-            agencies = {agency for _, _, agency in old_rows} | {agency for (agency,) in db.execute(
-                f"select agency from reports where id in ({', '.join('?' for _ in rebuilt)})", list(rebuilt))}
-            writer.add({"checks": store.cross_year_checks(db, agencies)})
-            writer.flush()
-            store.summarise(db, rebuilt | set(gone_ids), old_groups)
+            store.fts_rows(db, "sections", f"report_id in ({store.CHANGED})", [])
+            store.fts_rows(db, "reports", f"id in ({store.CHANGED})", [])
+        writer.add({"checks": store.cross_year_checks(db, only_changed=not full)})
+        writer.flush()
+        store.summarise(db, only_changed=not full)
         store.renumber_issues(db)
         db.execute("insert or replace into build_info (key, value) values ('parser_version', ?)", [version])
         store.record_counts(db)
@@ -308,20 +287,27 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
         if reports == 0:
             raise NothingBuilt()
         db.conn.commit()
-        if known is None:
+        if full:
             db.execute("PRAGMA analysis_limit = 1000")  # statistics from a sample: seconds, not minutes
             db.analyze()
     except BaseException:
         with contextlib.suppress(Exception):
             db.conn.rollback()
         db.close()
-        if known is None:
+        if full:
             target.unlink(missing_ok=True)
         raise
     db.close()
-    if known is None:
+    if full:
         os.replace(target, db_path)
-    return Result("full" if known is None else "incremental", len(todo), len(removed), len(files) - len(todo), reports)
+    return Result("full" if full else "incremental", len(todo), len(removed), len(files) - len(todo), reports)
+
+
+def _state(row: dict | None) -> FileState | None:
+    """A file's state as the last build recorded it in build_files."""
+    if row is None:
+        return None
+    return FileState(row["sha256"], row["report_id"] or "", row["given"] or "", row["duplicate_of"] or "")
 
 
 def _write_files(writer: store.Writer, the_plan: Plan, todo: list[tuple[Path, str]], jobs: int, kind: str,
@@ -329,13 +315,14 @@ def _write_files(writer: store.Writer, the_plan: Plan, todo: list[tuple[Path, st
     """Parse what needs parsing, on the executor, and write every file's rows as they come back."""
     from tqdm import tqdm
 
-    work: list[Job] = []
+    work: list[tuple[Job, Path]] = []
+    books: list[dict] = []
     for file, path in todo:
         state = the_plan.states[path]
         size, mtime_ns = the_plan.stats[path]
         book = {"path": path, "size": size, "mtime_ns": mtime_ns, "sha256": state.sha256,
                 "report_id": state.report_id or None, "given": state.given or None,
-                "duplicate_of": state.duplicate_of or None, "built": 0}
+                "duplicate_of": state.duplicate_of or None}
         issues = the_plan.issues.get(path, [])
         if is_sidecar(path):
             writer.add({"build_files": [book], "build_issues": issues})
@@ -347,14 +334,12 @@ def _write_files(writer: store.Writer, the_plan: Plan, todo: list[tuple[Path, st
                 issue(path, None, "warning", f"the same file as {state.duplicate_of}; skipped")]})
         else:
             values, origin = the_plan.given.get(path, ({}, ""))
-            job = Job(path, state.report_id, b"", values, origin, issues)
-            job.file, job.book = file, book
-            work.append(job)
+            work.append((Job(path, state.report_id, b"", values, origin, issues), file))
+            books.append(book)
     with executor(kind, jobs, scheduler) as pool, \
             tqdm(total=len(work), unit="file", disable=not progress, smoothing=0.05) as bar:
-        for job, tables in zip(work, parsed(pool, work, jobs)):
-            job.book["built"] = int(bool(tables.get("reports")))
-            writer.add({"build_files": [job.book], **tables})
+        for book, tables in zip(books, parsed(pool, work, jobs)):
+            writer.add({"build_files": [book], **tables})
             bar.update()
 
 

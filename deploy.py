@@ -140,11 +140,14 @@ class StaticSite:
     json_pages: dict[str, str] = field(default_factory=dict)  # URL path of a page -> its JSON URL
 
 
-def page_paths(db: Path) -> tuple[list[str], dict[str, str]]:
-    """The static site's pages: home, database, first page of each table, each canned query, each report."""
+def load_metadata() -> dict:
     import yaml
 
-    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
+    return yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
+
+
+def page_paths(db: Path, metadata: dict) -> tuple[list[str], dict[str, str]]:
+    """The static site's pages: home, database, first page of each table, each canned query, each report."""
     database = metadata["databases"][DATABASE]
     conn = sqlite3.connect(db)
     try:
@@ -173,24 +176,23 @@ def static(db: Path, out: Path, live_url: str = "") -> StaticSite:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     site = StaticSite(out=out, live_url=live_url.rstrip("/"))
-    pages, json_pages = page_paths(db)
+    metadata = load_metadata()
+    pages, json_pages = page_paths(db, metadata)
     site.files = {path: file_for(path) for path in pages}
     site.files[f"/{DATABASE}.db"] = f"{DATABASE}.db"
     for page, json_url in json_pages.items():
         site.files[urlsplit(json_url).path] = unquote(urlsplit(json_url).path).lstrip("/")
     shutil.copy(db, out / f"{DATABASE}.db")
-    asyncio.run(_render(site, db, pages, json_pages))
+    asyncio.run(_render(site, db, metadata, pages, json_pages))
     return site
 
 
-async def _render(site: StaticSite, db: Path, pages: list[str], json_pages: dict[str, str]) -> None:
+async def _render(site: StaticSite, db: Path, metadata: dict, pages: list[str], json_pages: dict[str, str]) -> None:
     from datasette.app import Datasette
 
     inspect = json.loads(subprocess.run(datasette_command() + ["inspect", str(db)], capture_output=True,
                                         text=True, check=True).stdout)
-    import yaml
-    ds = Datasette(immutables=[str(db)], inspect_data=inspect,
-                   metadata=yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8")),
+    ds = Datasette(immutables=[str(db)], inspect_data=inspect, metadata=metadata,
                    template_dir=str(ROOT / "templates"), plugins_dir=str(ROOT / "plugins"),
                    settings={name: _setting(value) for name, value in SETTINGS.items()})
     assets: set[str] = set()
@@ -284,7 +286,7 @@ def _send_to_live_site(element, attribute: str, url: str, site: StaticSite) -> N
         element.drop_tree()
 
 
-def _note(tree, here: str, site: StaticSite):
+def _note(here: str, site: StaticSite):
     import lxml.html
 
     db = posixpath.relpath(f"{DATABASE}.db", posixpath.dirname(here) or ".")
@@ -296,13 +298,13 @@ def _note(tree, here: str, site: StaticSite):
 def _replace_forms(tree, here: str, site: StaticSite) -> None:
     """A form asks the server something: in the static copy it becomes the note."""
     for form in list(tree.iter("form")):
-        note = _note(tree, here, site)
+        note = _note(here, site)
         note.set("class", "static-note")
         form.getparent().replace(form, note)
 
 
 def _add_banner(tree, here: str, site: StaticSite) -> None:
-    banner = _note(tree, here, site)
+    banner = _note(here, site)
     banner.set("class", "static-banner")
     banner.set("style", "background:#fff7d6;border:1px solid #e6c200;padding:0.5em 1em;margin:0")
     tree.body.insert(0, banner)

@@ -7,8 +7,8 @@ executemany for the bulk inserts.
 
 from __future__ import annotations
 
-import collections
 import contextlib
+import sqlite3
 from pathlib import Path
 
 import sqlite_utils
@@ -73,7 +73,7 @@ TABLES = {
 BOOKKEEPING = {
     "build_files": {
         "columns": {"path": str, "size": int, "mtime_ns": int, "sha256": str, "report_id": str, "given": str,
-                    "duplicate_of": str, "built": int},
+                    "duplicate_of": str},
         "pk": "path", "foreign_keys": [], "indexes": [],
     },
     "build_info": {"columns": {"key": str, "value": str}, "pk": "key", "foreign_keys": [], "indexes": []},
@@ -94,13 +94,11 @@ class Writer:
         self.db, self.batch = db, batch
         self.buffers: dict[str, list[tuple]] = {name: [] for name in TABLES | BOOKKEEPING}
         self.columns = {name: list(spec["columns"]) for name, spec in (TABLES | BOOKKEEPING).items()}
-        self.counts: collections.Counter = collections.Counter()
 
     def add(self, tables: dict[str, list[dict]]) -> None:
         for name, new_rows in tables.items():
             columns = self.columns[name]
             self.buffers[name].extend(tuple(row.get(c) for c in columns) for row in new_rows)
-            self.counts[name] += len(new_rows)
             if len(self.buffers[name]) >= self.BATCH.get(name, self.batch):
                 self.flush(name)
 
@@ -150,24 +148,35 @@ def forget(db: sqlite_utils.Database, path: str, report_id: str | None) -> None:
     db.execute("delete from build_files where path = ?", [path])
 
 
-def cross_year_checks(db: sqlite_utils.Database, agencies: set[str] | None = None) -> list[dict]:
-    """R6 for every report, or for the reports of some agencies: it needs the agency's report
-    of the year before, which may not have changed."""
-    db.execute("create temp table if not exists checked_agencies (agency text primary key)")
-    db.execute("delete from temp.checked_agencies")
-    if agencies is None:
-        db.execute("insert into temp.checked_agencies select distinct agency from reports where agency is not null")
-    else:
-        db.conn.executemany("insert or ignore into temp.checked_agencies values (?)", [(a,) for a in agencies if a])
-    mine = "select id from reports where agency in (select agency from temp.checked_agencies)"
-    if agencies is not None:
-        db.execute(f"delete from checks where [check] = 'cross_year' and report_id in ({mine})")
+CHANGED = "select id from temp.changed_reports"
+
+
+def mark_changed(db: sqlite_utils.Database, report_ids: set[str]) -> None:
+    """Before an incremental update removes rows: the reports it rebuilds or removes, and the
+    agencies and (year, province) groups they were in, whose cross-year checks and totals move."""
+    db.execute("create temp table changed_reports (id text primary key)")
+    db.conn.executemany("insert into temp.changed_reports values (?)", [(i,) for i in report_ids])
+    db.execute(f"create temp table changed_agencies as select distinct agency from reports "
+               f"where id in ({CHANGED}) and agency is not null")
+    db.execute(f"create temp table changed_groups as select distinct year, province from reports where id in ({CHANGED})")
+
+
+def cross_year_checks(db: sqlite_utils.Database, only_changed: bool = False) -> list[dict]:
+    """R6 for every report, or (only_changed) for the reports of the agencies an incremental
+    update touched, before or after: it needs the agency's report of the year before."""
+    agencies = "select agency from reports where agency is not null"
+    if only_changed:
+        db.execute(f"insert into temp.changed_agencies select distinct agency from reports "
+                   f"where id in ({CHANGED}) and agency is not null")
+        agencies = "select agency from temp.changed_agencies"
+        db.execute(f"delete from checks where [check] = 'cross_year' and report_id in "
+                   f"(select id from reports where agency in ({agencies}))")
     reports = [dict(zip(("id", "agency", "year", "doc_type"), r)) for r in db.execute(
-        "select id, agency, year, doc_type from reports "
-        "where agency in (select agency from temp.checked_agencies) and year is not null")]
+        f"select id, agency, year, doc_type from reports where agency in ({agencies}) and year is not null")]
     outcomes = [dict(zip(("report_id", "outcome", "applicant_type", "count"), r)) for r in db.execute(
-        "select report_id, outcome, applicant_type, count from application_outcomes "
-        f"where outcome in ('carried_over_from_prev_year', 'carried_forward_to_next_year') and report_id in ({mine})")]
+        "select o.report_id, o.outcome, o.applicant_type, o.count from application_outcomes o "
+        f"join reports r on r.id = o.report_id where r.agency in ({agencies}) "
+        "and o.outcome in ('carried_over_from_prev_year', 'carried_forward_to_next_year')")]
     return checks.cross_year(reports, outcomes)
 
 
@@ -197,8 +206,8 @@ def record_counts(db: sqlite_utils.Database) -> None:
         db.execute("insert or replace into build_info (key, value) values (?, ?)", [key, db.execute(sql).fetchone()[0]])
 
 
-def read_known(db_path: Path, version: str) -> dict[str, tuple] | None:
-    """The last build's file states, or None when a full build is needed."""
+def read_known(db_path: Path, version: str) -> dict[str, dict] | None:
+    """The last build's build_files rows by path, or None when a full build is needed."""
     if not db_path.exists():
         return None
     try:
@@ -208,9 +217,8 @@ def read_known(db_path: Path, version: str) -> dict[str, tuple] | None:
         info = dict(db.execute("select key, value from build_info").fetchall())
         if info.get("parser_version") != version:
             return None
-        return {row[0]: row[1:] for row in db.execute(
-            "select path, size, mtime_ns, sha256, report_id, given, duplicate_of, built from build_files")}
-    except Exception:  # not a database of ours: build it anew
+        return {row["path"]: row for row in db["build_files"].rows}
+    except sqlite3.DatabaseError:  # not a database, or a damaged one: build it anew
         return None
     finally:
         with contextlib.suppress(Exception):
@@ -263,18 +271,11 @@ def _metric(name: str) -> str:
             "order by m.source = 'table' desc limit 1)")
 
 
-def summarise(db: sqlite_utils.Database, changed: set[str] | None = None,
-              old_groups: list[tuple] = ()) -> None:
-    """Fill report_figures and outcome_totals: all of them (changed None), or those of the
-    changed reports and of the (year, province) groups they were in (old_groups) or are in now."""
-    db.execute("create temp table if not exists summarised (id text primary key)")
-    db.execute("delete from temp.summarised")
-    if changed is None:
-        db.execute("insert into temp.summarised select id from reports")
-    else:
-        db.conn.executemany("insert into temp.summarised values (?)", [(i,) for i in changed])
-    db.execute("delete from report_figures where report_id in (select id from temp.summarised)")
-    mine = "report_id in (select id from temp.summarised)"
+def summarise(db: sqlite_utils.Database, only_changed: bool = False) -> None:
+    """Fill report_figures and outcome_totals: all of them, or (only_changed) those of the
+    reports an incremental update touched and of the (year, province) groups they were or are in."""
+    mine = f"report_id in ({CHANGED})" if only_changed else "1"
+    db.execute(f"delete from report_figures where {mine}")
     figures = ", ".join(f"{sql} as {name}" for name, sql in FIGURES.items())
     review = ", ".join(f"{sql} as {name}" for name, sql in REVIEW.items())
     db.execute(f"""
@@ -291,16 +292,14 @@ def summarise(db: sqlite_utils.Database, changed: set[str] | None = None,
                    where applicant_type = 'total' and {mine} group by report_id) o on o.report_id = r.id
         left join (select report_id, {review} from review_litigation where {mine} group by report_id) rl
           on rl.report_id = r.id
-        where r.id in (select id from temp.summarised)""")
-    if changed is not None:
-        db.execute("create temp table if not exists regrouped (year integer, province text)")
-        db.execute("delete from temp.regrouped")
-        db.conn.executemany("insert into temp.regrouped values (?, ?)", list(old_groups))
-        db.execute("insert into temp.regrouped select year, province from reports where id in (select id from temp.summarised)")
-        in_group = "exists (select 1 from temp.regrouped g where g.year is {t}.year and g.province is {t}.province)"
-        db.execute("delete from outcome_totals where " + in_group.format(t="outcome_totals"))
-    regroup = "" if changed is None else (
-        "join (select distinct year, province from temp.regrouped) g on g.year = r.year and g.province is r.province")
+        where {f"r.id in ({CHANGED})" if only_changed else "1"}""")
+    regroup = ""
+    if only_changed:
+        db.execute(f"insert into temp.changed_groups select year, province from reports where id in ({CHANGED})")
+        db.execute("delete from outcome_totals where exists (select 1 from temp.changed_groups g "
+                   "where g.year is outcome_totals.year and g.province is outcome_totals.province)")
+        regroup = ("join (select distinct year, province from temp.changed_groups) g "
+                   "on g.year = r.year and g.province is r.province")
     db.execute(f"""
         insert into outcome_totals
         select r.year, r.province, o.outcome, o.applicant_type, count(*), sum(o.count)

@@ -29,14 +29,14 @@ import psutil
 from datasette.utils import tilde_encode
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 import corpus  # noqa: E402
+from deploy import SETTINGS  # noqa: E402  (the settings every deployment serves with)
 
 WORK = ROOT / "build" / "bench"
 REPEAT = 7  # requests per URL, after one warm-up
-SERVE = ["-m", "metadata.yml", "--template-dir", "templates", "--plugins-dir", "plugins",
-         "--setting", "suggest_facets", "off", "--setting", "sql_time_limit_ms", "3000",
-         "--setting", "default_cache_ttl", "600", "--cors"]
+SERVE = ["-m", "metadata.yml", "--template-dir", "templates", "--plugins-dir", "plugins", "--cors",
+         *[part for name, value in SETTINGS.items() for part in ("--setting", name, value)]]
 
 
 def read_time(folder: Path) -> float:

@@ -99,13 +99,12 @@ def table3_lines(template: str, figures: dict, style: str, rng: random.Random) -
     """Table 三 as a scraped page prints it: `|` cells, spaces, or one cell per line."""
     header = ["", "自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
     out = [_join(header, style)]  # the section heading above is the table's title
-    labels = {r["key"]: r["label"] for r in templates()[template]["table3"]["rows"]}
     parents = {r["id"]: r for r in templates()[template]["table3"]["rows"]}
     for row in templates()[template]["table3"]["rows"]:
         if row.get("kind") in ("header", "group"):
             out.append(_join([row["label"]], style))
             continue
-        label = labels[row["key"]]
+        label = row["label"]
         if row.get("parent") in parents and style == "pipe" and rng.random() < 0.3:
             label = parents[row["parent"]]["label"] + label  # merged cells flattened into one label
         out.append(_join([label] + [str(v) for v in figures["table3"][row["key"]]], style))
@@ -126,7 +125,7 @@ def _join(cells: list[str], style: str) -> str:
         return "| " + " | ".join(cells) + " |"
     if style == "lines":
         return "\n".join(c for c in cells if c != "")
-    return "  ".join(c if c else "" for c in cells).strip()
+    return "  ".join(cells).strip()
 
 
 def pre2019_lines(rng: random.Random) -> tuple[list[str], dict]:
@@ -136,13 +135,13 @@ def pre2019_lines(rng: random.Random) -> tuple[list[str], dict]:
     for row in reversed(rows):  # children before their parents
         if row.get("kind") == "header":
             continue
-        kids = [values[r["id"]] for r in rows if r["parent"] == row["id"] and r["id"] in values]
-        parts = [values[r["id"]] for r in rows if r["parent"] == row["id"] + "" and r["id"][-1].isalpha()]
+        children = [r["id"] for r in rows if r["parent"] == row["id"] and r["id"] in values]
+        numbered = [values[c] for c in children if not c[-1].isalpha()]  # 1.1 -> 1.1.1, 1.1.2…
+        parts = [values[c] for c in children if c[-1].isalpha()]  # 其中 rows: 1.1.a, 1.1.b
         if row["unit"] == "万元":
             value = rng.choice([0, 0, 0.5, 1.2])
-        elif kids and len(kids) > len(parts):  # a total of its numbered rows
-            value = sum(v for r, v in zip([r for r in rows if r["parent"] == row["id"] and r["id"] in values], kids)
-                        if not r["id"][-1].isalpha())
+        elif numbered:  # a total of its numbered rows
+            value = sum(numbered)
         else:  # a leaf, or a figure with 其中 parts
             value = rng.randint(0, 400 if row["unit"] == "条" else 30) + sum(parts)
         values[row["id"]] = value

@@ -20,7 +20,8 @@ NUMBER_CELL = re.compile(r"^\s*(?P<num>[+\-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[+\-]?
 # Blank-like cells: kept as NULL with what was written, never as 0.
 DASH_CELL = re.compile(r"^\s*[-—–/－─]+\s*$")
 UNIT_WORDS = {"条", "件", "次", "篇", "个", "人", "人次", "万元", "元", "项", "宗"}
-ORDINAL_PREFIX = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\)|\d+[.、]|其中[:：]?)+")
+ORDINAL = r"(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\)|\d+[.、])"  # 三、 (七) 3.
+ORDINAL_PREFIX = re.compile(rf"^(?:{ORDINAL}|其中[:：]?)+")
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from . import data
 from .checks import balance, outcome_sum  # the same arithmetic the checks apply
-from .cells import Token, compositions, tokenize
+from .cells import ORDINAL, Token, compositions, tokenize
 from .model import Issue, Metric, Outcome, ReviewLitigation
 from .textutil import fold, squash
 
@@ -133,8 +133,13 @@ def _words(rows: list[dict]) -> tuple:
 
 @functools.lru_cache(maxsize=1 << 16)
 def _match_lengths(label: str, words: tuple) -> tuple[int, ...]:
-    """How well the label fits each row (0: not at all). Cached: reports repeat the template's labels."""
-    return tuple(len(label) + 100 if label in exact  # a whole-label match beats any partial one
+    """How well the label fits each row (0: not at all). Cached: reports repeat the template's labels.
+
+    A whole-label match beats any partial one. A row's own label is what follows the last
+    ordinal: merged cells flattened into one (（六）其他处理3.其他, 三、本年度办理结果（七）总计)
+    name the group first, and the row after it."""
+    own = re.split(ORDINAL, label)[-1]
+    return tuple(len(label) + 100 if label in exact or own in exact
                  else max((len(word) for word in match if word in label), default=0)
                  for exact, match, _ in words)
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from datasette import hookimpl
-from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
 # The project's parsers package: beside plugins/ in the repository, inside it in a
@@ -46,7 +46,6 @@ def prepare_jinja2_environment(env):
     # Datasette redirects /report/%E6%BB%A6… to its own ~E6~BB~A6… form and hands the page
     # that form: templates decode it (report ids are file names, often Chinese).
     env.filters["tilde_decode"] = tilde_decode
-    env.filters["tilde_encode"] = tilde_encode
 
 
 @hookimpl

@@ -109,3 +109,11 @@ def chromium():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+def new_tab(browser):
+    """A page 1280×900 that collects the page's script errors in .errors."""
+    tab = browser.new_page(viewport={"width": 1280, "height": 900})
+    tab.errors = []
+    tab.on("pageerror", lambda e: tab.errors.append(str(e)))
+    return tab

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SHOTS
+from conftest import SHOTS, new_tab
 
 
 @pytest.fixture(scope="module")
 def page(chromium):
-    tab = chromium.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    tab.on("pageerror", lambda e: errors.append(str(e)))
-    tab.errors = errors
+    tab = new_tab(chromium)
     yield tab
     tab.close()
 

@@ -18,7 +18,7 @@ import httpx
 import lxml.html
 import pytest
 
-from conftest import ROOT, SHOTS, _free_port, serving
+from conftest import ROOT, SHOTS, _free_port, new_tab, serving
 
 import deploy
 
@@ -195,9 +195,7 @@ def test_a_static_report_page_highlights_the_span_its_link_names(chromium, stati
         "select a.report_id, a.value_raw, a.start, a.\"end\", r.text from application_outcomes a "
         "join reports r on r.id = a.report_id where a.outcome = 'new_received' and a.applicant_type = 'total' "
         "and a.\"end\" > a.start order by a.report_id limit 1").fetchone()
-    tab = chromium.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab = new_tab(chromium)
     tab.goto(f"{static_site}/report/{report_id}.html")
     # the text box holds the report text exactly: the offsets the script counts are the database's
     assert tab.locator(".report-text").evaluate("e => e.textContent") == text
@@ -208,21 +206,19 @@ def test_a_static_report_page_highlights_the_span_its_link_names(chromium, stati
     assert tab.locator("mark#hl").inner_text() == text[start:end] == value_raw
     assert f"start={start}" in tab.url
     tab.screenshot(path=str(SHOTS / "static-report.png"))
-    assert errors == []
+    assert tab.errors == []
     tab.close()
 
 
 def test_static_pages_draw_their_charts(chromium, static_site):
-    tab = chromium.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab = new_tab(chromium)
     tab.goto(static_site + "/index.html")
     tab.wait_for_selector("#chart svg .mark-line path, #chart svg .mark-symbol path", timeout=15000)
     # datasette-vega reads the page's JSON link: the static JSON file
     tab.goto(static_site + "/ogi/headline_series.html#g.mark=line&g.x_column=year&g.y_column=applications_received")
     tab.wait_for_selector("svg.marks, canvas.marks", timeout=15000)
     tab.screenshot(path=str(SHOTS / "static-chart.png"), full_page=True)
-    assert errors == []
+    assert tab.errors == []
     tab.close()
 
 
