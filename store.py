@@ -42,13 +42,13 @@ TABLES = {
     },
     "application_outcomes": {
         "columns": {"report_id": str, "outcome": str, "applicant_type": str, "count": int, "value_raw": str,
-                    "start": int, "end": int, "page": int, "inferred": int},
+                    "start": int, "end": int, "page": int, "inferred": int, "source": str},
         "pk": ("report_id", "outcome", "applicant_type"), "foreign_keys": [("report_id", "reports", "id")],
         "indexes": [["report_id"], ["outcome", "applicant_type"], ["applicant_type"]],
     },
     "review_litigation": {
         "columns": {"report_id": str, "proceeding": str, "result": str, "count": int, "value_raw": str,
-                    "start": int, "end": int, "page": int, "inferred": int},
+                    "start": int, "end": int, "page": int, "inferred": int, "source": str},
         "pk": ("report_id", "proceeding", "result"), "foreign_keys": [("report_id", "reports", "id")],
         "indexes": [["report_id"], ["proceeding", "result"], ["result"]],
     },

@@ -43,6 +43,8 @@ def parse_report(path: str, data: bytes, given: dict | None = None, given_by: st
     report.template = found.template
     if meta.title is None and found.template != "narrative":
         meta.doc_type = "annual_report"  # an excerpt without its title, but with the report's own tables
+    if report.template == "narrative" and meta.doc_type == "annual_report":
+        report.template = document.cited_template(text, meta.year) or "narrative"
     report.issues += found.issues
     table_spans = [(r.start, r.end) for r in found.regions.values()] if found.template != "narrative" else []
     end = document.body_end(text)
@@ -52,7 +54,8 @@ def parse_report(path: str, data: bytes, given: dict | None = None, given_by: st
         if metric.part_of is not None:
             metric.part_of += len(found.metrics)
     report.metrics = found.metrics + prose
-    outcomes, review = harmonise.comparable_core(report.metrics, found.outcomes, found.review_litigation)
+    outcomes, review = harmonise.comparable_core(report.metrics, found.outcomes, found.review_litigation,
+                                                    report.template)
     report.outcomes = found.outcomes + outcomes
     report.review_litigation = found.review_litigation + review
     report.checks = checks.run(report)

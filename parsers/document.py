@@ -66,6 +66,10 @@ def analyse(text: str, path: str = "") -> tuple[Metadata, list[Issue]]:
             meta.body_start = following.end
     else:
         issues.append(Issue("warning", "no title found"))
+        announced = find_announcement(text, rules)
+        if announced:
+            meta.doc_type = "annual_report"
+            meta.agency = announced.group("agency") if _is_agency(announced.group("agency"), rules) else None
     meta.published_date = find_published_date(text, all_lines)
     meta.year, meta.year_guess = find_year(text, meta.title, meta.published_date, path)
     complete(meta)
@@ -83,6 +87,30 @@ def complete(meta: Metadata) -> None:
     if region:
         meta.province, meta.city, meta.county, meta.region_code = (
             region.province, region.city, region.county, region.region_code)
+
+
+def find_announcement(text: str, rules: dict) -> re.Match | None:
+    """The opening sentence in which a report without a title line names itself
+    (特向社会公布2017年度政府信息公开年度报告)."""
+    head = fold(text[: rules["announcement_within"]])
+    if any(word in head for word in rules["news_markers"]):
+        return None
+    return re.search(rules["announcement_pattern"], re.sub(r"[ \t]", "", head))
+
+
+def _is_agency(name: str | None, rules: dict) -> bool:
+    return bool(name) and name.endswith(tuple(rules["agency_suffixes"])) and not spam_in(name)
+
+
+def cited_template(text: str, year: int | None) -> str | None:
+    """The official format an annual report follows when no table of it is left to tell:
+    the one it cites, else the one in force for the year it covers."""
+    rules = data.load("document")
+    squashed = squash(text)
+    for pattern, template in rules["format_citations"].items():
+        if re.search(pattern, squashed):
+            return template
+    return next((r["template"] for r in rules["template_by_year"] if year and year >= r["from"]), None)
 
 
 def _title_span(line: Line) -> tuple[int, int]:

@@ -61,9 +61,11 @@ def _figure(text: str, folded: str, m: re.Match, floor: int, previous_end: int, 
     raw_start = m.start("before") if m.group("before") else m.start("num")
     raw_end = max(m.end("num"), m.end("after") if m.group("after") else 0, m.end("mult") if mult else 0)
     _, label = _label(text, folded, raw_start, floor)
-    key = _key(_contexts(folded, raw_start, floor, previous_end), unit, vocab["figures"])
+    contexts = _contexts(folded, raw_start, m.end(), floor, previous_end)
+    key = _key(contexts, unit, vocab["figures"])
     return Metric(metric=key, label=label, unit=unit, source="text",
                   approximate=bool(m.group("before") or m.group("after")),
+                  other_year=any(re.search(p, contexts["clause"]) for p in vocab["other_year"]),
                   cell=Cell(value, text[raw_start:raw_end], raw_start, raw_end))
 
 
@@ -84,26 +86,44 @@ def _clause_start(folded: str, position: int, floor: int, breaks: str = CLAUSE_B
     return i
 
 
-def _contexts(folded: str, position: int, floor: int, previous_end: int) -> dict[str, str]:
+WORDS_AFTER = re.compile(r"[^\d" + re.escape(CLAUSE_BREAK) + r"]{0,12}")
+# What a figure's own parenthesis says of it: 1466件（上年度结转16件…）
+ASIDE = re.compile(r"[(（][^" + re.escape(CLAUSE_BREAK.replace("、", "")) + r"]{0,15}")
+PASSAGE = 300  # how far back a passage reaches on a long (flattened) line
+LEAD = re.compile(r"^(其中|共|均|另|全年共?)[:：]?")
+
+
+def _contexts(folded: str, position: int, unit_end: int, floor: int, previous_end: int) -> dict[str, str]:
     """Words a rule may look at: the phrase since the last comma or figure (a list joined by 、
-    stays together: 行政复议、提起行政诉讼案件3宗), or the whole sentence so far."""
+    stays together: 行政复议、提起行政诉讼案件3宗) with the words right after the unit
+    (共收到7件依申请公开件), the sentence so far, the passage (line) so far, the words that
+    follow the figure, and the clause before it (for figures of another year)."""
     breaks = CLAUSE_BREAK.replace("、", "")
     phrase = max(_clause_start(folded, position, floor, breaks), previous_end)
     if not folded[phrase:position].strip() and phrase - 1 > floor:  # 总访问量:29465589次
         phrase = max(_clause_start(folded, phrase - 1, floor, breaks), previous_end)
     sentence = _clause_start(folded, position, floor, SENTENCE_BREAK)
-    return {"phrase": squash(folded[phrase:position]), "sentence": squash(folded[sentence:position])}
+    line = max(folded.rfind("\n", floor, position) + 1, floor, position - PASSAGE)
+    after = WORDS_AFTER.match(folded, unit_end).group()
+    aside = ASIDE.match(folded, unit_end)
+    return {"phrase": squash(folded[phrase:position] + after), "sentence": squash(folded[sentence:position]),
+            "passage": squash(folded[line:position]), "following": squash(aside.group() if aside else ""),
+            "clause": squash(folded[_clause_start(folded, position, floor, breaks):position])}
 
 
-def _matches(rule: dict, label: str) -> bool:
-    return (all(w in label for w in rule.get("all", []))
-            and (not rule.get("any") or any(w in label for w in rule["any"]))
-            and not any(w in label for w in rule.get("none", [])))
+def _matches(rule: dict, label: str, contexts: dict[str, str] | None = None) -> bool:
+    words = ((all(w in label for w in rule.get("all", []))
+              and (not rule.get("any") or any(w in label for w in rule["any"])))
+             or LEAD.sub("", label) in rule.get("exact", ()))
+    if contexts is not None:
+        words = (words and (not rule.get("passage_any") or any(w in contexts["passage"] for w in rule["passage_any"]))
+                 and (not rule.get("following_any") or any(w in contexts["following"] for w in rule["following_any"])))
+    return words and not any(w in label for w in rule.get("none", []))
 
 
 def _key(contexts: dict[str, str], unit: str, rules: list[dict]) -> str:
     return next((r["key"] for r in rules
-                 if unit in r["units"] and _matches(r, contexts[r.get("context", "phrase")])), "other")
+                 if unit in r["units"] and _matches(r, contexts[r.get("context", "phrase")], contexts)), "other")
 
 
 def _head_of(folded: str, metric: Metric, earlier: list[Metric], floor: int) -> int | None:

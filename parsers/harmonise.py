@@ -1,42 +1,48 @@
 """Step 3d: the comparable core of older and narrative reports, in the contracted tables.
 
-Reports without table 三/四 (the 2014-2018 statistics table, or prose only)
-still state how many applications came in and how many review and litigation
-cases there were. Those figures go into application_outcomes and
-review_litigation under the same keys as the 2019/2021 tables (the crosswalk
-in templates.json), keeping the span of the figure they came from. A figure
-is taken from the table when there is one; from prose only when the prose
-states one value for it.
+Reports without table 三/四 (the 2014-2018 statistics table, a cut page, a table
+published as an image, or prose only) still state how many applications came in,
+how they ended and how many review and litigation cases there were. Those figures
+go into application_outcomes and review_litigation under the same keys as the
+2019/2021 tables (the mapping is `comparable_core` in parsers/data/vocabulary.yml),
+keeping the span of the figure they came from and marked with their source. A
+figure is taken from the table when there is one; from prose only when the prose
+states it as a count for this year, once or always with the same value.
 """
 
 from __future__ import annotations
 
+from . import data
 from .model import Metric, Outcome, ReviewLitigation
-
-OUTCOMES = {"applications_received_total": ("new_received", "total")}
-REVIEW_LITIGATION = {"admin_review_total": ("admin_review", "total"), "litigation_total": ("litigation", "total")}
 
 
 def _the_figure(metrics: list[Metric], key: str) -> Metric | None:
     table = [m for m in metrics if m.metric == key and m.source == "table"]
     if table:
         return table[0]
-    stated = [m for m in metrics if m.metric == key and m.part_of is None]
+    stated = [m for m in metrics if m.metric == key and not m.approximate and not m.other_year
+              and isinstance(m.cell.value, int)]
     return stated[0] if stated and len({m.cell.value for m in stated}) == 1 else None
 
 
-def comparable_core(metrics: list[Metric], outcomes: list[Outcome],
-                    review: list[ReviewLitigation]) -> tuple[list[Outcome], list[ReviewLitigation]]:
-    """Rows to add; nothing when the report has its own table 三/四 rows for the same cell."""
+def comparable_core(metrics: list[Metric], outcomes: list[Outcome], review: list[ReviewLitigation],
+                    template: str) -> tuple[list[Outcome], list[ReviewLitigation]]:
+    """Rows to add; nothing where the report has its own table 三/四 rows."""
+    core = data.load("vocabulary")["comparable_core"]
     new_outcomes, new_review = [], []
-    have_outcomes = {(o.outcome, o.applicant_type) for o in outcomes}
+    if not outcomes:
+        for key, outcome in core["application_outcomes"].items():
+            figure = _the_figure(metrics, key)
+            if figure:
+                new_outcomes.append(Outcome(outcome, "total", figure.cell, figure.source))
     have_review = {(r.proceeding, r.result) for r in review}
-    for key, (outcome, applicant) in OUTCOMES.items():
+    split = core["litigation_split"]
+    for key, (proceeding, result) in core["review_litigation"].items():
         figure = _the_figure(metrics, key)
-        if figure and not have_outcomes:
-            new_outcomes.append(Outcome(outcome, applicant, figure.cell))
-    for key, (proceeding, result) in REVIEW_LITIGATION.items():
-        figure = _the_figure(metrics, key)
-        if figure and (proceeding, result) not in have_review and not any(p.startswith("litigation_") for p, _ in have_review):
-            new_review.append(ReviewLitigation(proceeding, result, figure.cell))
+        if not figure or (proceeding, result) in have_review or any(p.startswith("litigation_") for p, _ in have_review):
+            continue
+        if proceeding == "litigation" and figure.cell.value == 0 and template in split["templates"]:
+            new_review += [ReviewLitigation(p, result, figure.cell, figure.source) for p in split["proceedings"]]
+        else:
+            new_review.append(ReviewLitigation(proceeding, result, figure.cell, figure.source))
     return new_outcomes, new_review

@@ -54,6 +54,7 @@ class Metric:
     source: str  # "table" or "text"
     approximate: bool = False  # 余, 多, 近, 约: the report gives a bound, not a count
     part_of: int | None = None  # index of the metric this one breaks down (其中…)
+    other_year: bool = False  # stated for another year (比2022年(31起)下降): never this year's figure
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Outcome:
     outcome: str  # table 三 row key
     applicant_type: str  # table 三 column key
     cell: Cell
+    source: str = "table"  # or "text": stated in the report's prose
 
 
 @dataclass
@@ -68,6 +70,7 @@ class ReviewLitigation:
     proceeding: str  # admin_review, litigation_direct, litigation_after_review, litigation
     result: str  # upheld, corrected, other, pending, total
     cell: Cell
+    source: str = "table"  # or "text": stated in the report's prose
 
 
 @dataclass

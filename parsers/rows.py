@@ -58,9 +58,11 @@ def rows(rid: str, report: ParsedReport) -> dict[str, list[dict]]:
         } for n, m in enumerate(report.metrics)],
         "application_outcomes": [{
             "report_id": rid, "outcome": o.outcome, "applicant_type": o.applicant_type, **value(o.cell, "count"),
+            "source": o.source,
         } for o in report.outcomes],
         "review_litigation": [{
             "report_id": rid, "proceeding": r.proceeding, "result": r.result, **value(r.cell, "count"),
+            "source": r.source,
         } for r in report.review_litigation],
         "checks": [{
             "report_id": rid, "check": c.check, "scope": c.scope, "expected": c.expected, "actual": c.actual,
