@@ -37,8 +37,9 @@ class Token:
         return ORDINAL_PREFIX.sub("", squash(self.text))
 
     def cell(self) -> Cell:
-        return Cell(value=parse_number(self.text), value_raw=self.text, start=self.start, end=self.end,
-                    inferred=self.kind == "inferred")
+        # An inferred cell may hold a stray space the page printed inside it (2 4 for 24).
+        value = int(re.sub(r"\s", "", self.text)) if self.kind == "inferred" else parse_number(self.text)
+        return Cell(value=value, value_raw=self.text, start=self.start, end=self.end, inferred=self.kind == "inferred")
 
     def split(self, widths: list[int]) -> list["Token"]:
         """The run cut into cells of these widths (in characters)."""

@@ -30,9 +30,14 @@ HEADING = [
 ]
 
 
+LONG_LINE = 150  # a line this long is content, even when page furniture starts it
+
+
 def is_noise(line_text: str) -> bool:
+    """Page furniture. A long line that starts with a breadcrumb is a whole page flattened onto
+    one line: its furniture is skipped where titles are looked for, the line is kept."""
     folded = fold(line_text)
-    return any(p.search(folded) for p in data.noise_patterns())
+    return len(folded.strip()) < LONG_LINE and any(p.search(folded) for p in data.noise_patterns())
 
 
 def spam_in(text: str) -> list[str]:
@@ -127,16 +132,34 @@ def find_title(text: str, all_lines: list[Line], rules: dict) -> Line | None:
             return line
     pattern, cover = re.compile(rules["title_pattern"]), re.compile(rules["cover_letter_pattern"])
     candidates = all_lines[:60]
+
+    def is_title(s: str) -> bool:
+        return bool(pattern.search(s)) and not (spam_in(s) or cover.search(s) or _quoted(s))
+
     for n, line in enumerate(candidates):
         s = squash(line.text)
-        if len(s) > 80 or is_noise(line.text) or spam_in(s) or cover.search(s) or _quoted(s):
+        if len(s) > 80 or is_noise(line.text):
+            # A page on one line, or a breadcrumb before the title on its line: the title is
+            # one of the line's first chunks between spaces.
+            chunk = next((c for c in _chunks(line) if len(squash(c.text)) <= 80 and not is_noise(c.text)
+                          and is_title(squash(c.text))), None)
+            if chunk:
+                return chunk
             continue
-        if pattern.search(s):
+        if spam_in(s) or cover.search(s) or _quoted(s):
+            continue
+        if is_title(s):
             return line
         following = squash(candidates[n + 1].text) if n + 1 < len(candidates) else ""
         if 0 < len(following) <= TITLE_TAIL and pattern.search(s + following):
             return line  # a title wrapped onto a second line; analyse() joins them
     return None
+
+
+def _chunks(line: Line, within: int = 300) -> list[Line]:
+    """The pieces of a line's first characters between runs of white space."""
+    return [Line(line.start + m.start(), line.start + m.end(), m.group())
+            for m in re.finditer(r"\S+", fold(line.text[:within]))]
 
 
 def _quoted(s: str) -> bool:

@@ -66,10 +66,11 @@ def render_grid(grid: Grid) -> list[str]:
     """A table as lines of text: `| label | 1 | 2 |` per row.
 
     A row with a single filled cell (a caption, or a page framed as a table)
-    is a plain line. Empty cells are kept only in columns that hold numbers
-    somewhere (so a blank value stays a blank cell), never in label columns.
+    is a plain line. Empty cells are kept in every column right of the labels,
+    even one blank in every row (no 科研机构 applicants): a blank value stays a
+    blank cell in its place. Label columns drop theirs (merged label cells).
     """
-    value_columns = {c for row in grid for c, cell in enumerate(row) if cell and is_value(cell)}
+    value_columns = range(_first_value_column(grid), max(map(len, grid), default=0))
     out = []
     for row in grid:
         filled = [cell for cell in row if cell]
@@ -80,6 +81,18 @@ def render_grid(grid: Grid) -> list[str]:
                  if cell or (cell is not None and c in value_columns)]
         out.append("| " + " | ".join(cells) + " |")
     return out
+
+
+def _first_value_column(grid: Grid) -> int:
+    """Where the value columns begin: after the label cells (and the cells merged into them)
+    of every row that has values."""
+    starts = []
+    for row in grid:
+        first = next((c for c, cell in enumerate(row) if cell and is_value(cell)), None)
+        if first is not None:
+            labels = [c for c, cell in enumerate(row[:first]) if cell is None or (cell and not is_value(cell))]
+            starts.append(labels[-1] + 1 if labels else 0)
+    return max(starts, default=0)
 
 
 def join_lines(text: str) -> str:

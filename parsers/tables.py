@@ -20,18 +20,6 @@ from .textutil import fold, squash
 
 LAYOUTS = ("t2021", "t2019")
 
-# Headings that open the 2019/2021 tables (matched on folded text, at a line start or,
-# in pages flattened to one line, after white space).
-_AT = r"(?:^|(?<=[\s。\d]))[ \t]*"
-HEADINGS = {
-    "table2": re.compile(_AT + r"二[、.][ \t]*主动公开政府信息(的)?情况", re.M),
-    "table3": re.compile(_AT + r"三[、.][ \t]*收到和处理政府信息公开申请(的)?情况", re.M),
-    "table4": re.compile(_AT + r"四[、.][^\n|\d]{0,20}?(行政复议|行政诉讼|行政法复议)", re.M),
-    "after4": re.compile(_AT + r"五[、.]", re.M),
-}
-PRE2019_START = re.compile(r"统\s*计\s*指\s*标|政府信息公开情况统计表")
-
-
 @dataclass
 class Region:
     start: int
@@ -97,21 +85,70 @@ def _read_official(text: str, folded: str, regions: dict[str, Region], year: int
 
 
 def find_regions(folded: str, body_start: int = 0) -> dict[str, Region]:
-    found = {name: m for name, pattern in HEADINGS.items()
-             if (m := pattern.search(folded, body_start))}
+    """Each statistics table's stretch of text, by its heading's words (parsers/data/tables.yml)."""
+    rules = data.load("tables")
+    heads = {name: m for name, spec in rules["tables"].items()
+             if (m := _table_heading(folded, body_start, name, rules))}
     regions = {}
-    order = ["table2", "table3", "table4", "after4"]
-    for i, name in enumerate(order[:-1]):
-        if name not in found:
+    for name, m in heads.items():
+        if name == "pre2019":
+            regions[name] = Region(m.start(), len(folded))
             continue
-        start = found[name].end()
-        end = next((found[n].start() for n in order[i + 1:] if n in found and found[n].start() > start),
-                   len(folded))
-        regions[name] = Region(start, end)
-    m = PRE2019_START.search(folded, body_start)
-    if m:
-        regions["pre2019"] = Region(m.start(), len(folded))
+        following = [h.start() for n, h in heads.items() if n != "pre2019" and h.start() > m.start()]
+        # The next table's heading ends it; the last table ends at the next section's heading.
+        end = min(following) if following else _next_heading(folded, m.end(), len(folded), name, rules)
+        regions[name] = Region(m.end(), end)
     return regions
+
+
+def _heading_pattern(spec: dict, rules: dict) -> re.Pattern:
+    return re.compile(f"(?:{rules['ordinal']}[ \t]*)?(?:{spec['heading']})")
+
+
+def _table_heading(folded: str, start: int, name: str, rules: dict) -> re.Match | None:
+    """The heading of one table: the first mention its header words follow, else the last numbered one."""
+    spec = rules["tables"][name]
+    found = list(_heading_pattern(spec, rules).finditer(folded, start))
+    if not found:
+        return None
+    others = sorted(m.start() for n, other in rules["tables"].items() if n != name
+                    for m in _heading_pattern(other, rules).finditer(folded, start))
+    for m in found:
+        window_end = min([p for p in others if p > m.end()] + [m.end() + rules["header_within"]])
+        window = squash(folded[m.end():window_end])
+        if any(word in window for word in spec["header_words"]):
+            return m
+    numbered = [m for m in found if re.match(rules["ordinal"], m.group())]
+    return numbered[-1] if numbered else None
+
+
+NUMBERED_HEADING = re.compile(r"(?:^|(?<=[\s。\d|]))[ \t]*(?:[一二三四五六七八九十]{1,3}[、.]|\([一二三四五六七八九十]{1,3}\)|附件)"
+                              r"[ \t]*(?P<words>[^\d|\n]{2,15})", re.M)
+
+
+def _next_heading(folded: str, start: int, end: int, table: str, rules: dict) -> int:
+    """Where the next numbered heading that is not a row of this table, nor its own heading
+    repeated as the table's caption, begins (五、存在的主要问题…)."""
+    rows = [row for name in LAYOUTS for row in _rows_of(name, table)]
+    words = _words(rows) if rows else ()
+    own = _heading_pattern(rules["tables"][table], rules)
+    for m in NUMBERED_HEADING.finditer(folded, start, end):
+        heading = squash(m.group("words"))
+        if own.match(folded, m.start() + len(m.group()) - len(m.group().lstrip())):
+            continue
+        # A cell broken across lines ((五)不 / 予处理) is too short to tell; a heading says more.
+        if len(heading) >= 4 and not (words and any(_match_lengths(heading, words))):
+            return m.start()
+    return end
+
+
+def _rows_of(layout: str, table: str) -> list[dict]:
+    spec = data.load(layout).get(table)
+    if table == "table3":
+        return spec["rows"]
+    if table == "table2":
+        return [row for sub in spec for row in sub["rows"]] + [{"key": sub["key"], "match": ["第二十条"]} for sub in spec]
+    return []
 
 
 def detect_layout(folded: str, regions: dict[str, Region], year: int | None) -> str:
@@ -193,8 +230,8 @@ def read_rows(tokens: list[Token], rows: list[dict]) -> list[tuple[dict, Token, 
                 unit = unit or following
             elif row_label[j]:
                 break
-        if row.get("kind", "data") == "data" and not values:
-            continue
+        if row.get("kind", "data") == "data" and all(v.kind == "blank" for v in values):
+            continue  # no value of its own: a column header (总计), or a blank row
         filled.add(index)
         pointer = index + 1
         found.append((row, token, values, unit))
@@ -282,15 +319,18 @@ def read_table3(text: str, region: Region, layout: dict) -> tuple[list[Outcome],
     tokens = tokenize(text, region.start, region.end)
     columns = layout["table3"]["columns"]
     outcomes, issues, ambiguous = [], [], []
+    sums = lambda parts: sum(parts[:-1]) == parts[-1]  # noqa: E731 (the applicant columns add up to 总计)
     for row, label, values, _ in read_rows(tokens, layout["table3"]["rows"]):
+        values = _trim_padding(values, len(columns))
         if not values:
             continue
-        if len(values) == 1 and len(columns) > 1 and is_run(values[0]):
-            splits = run_splits(values[0], len(columns), lambda parts: sum(parts[:-1]) == parts[-1])
-            if len(splits) != 1:
-                ambiguous.append((row, label, values[0], splits))
+        if len(values) != len(columns) and _digits_only(values, len(columns)):
+            splits = joined_splits(values, len(columns), sums)
+            if len(splits) == 1:
+                values = splits[0]
+            elif splits or len(values) == 1:
+                ambiguous.append((row, label, _printed(text, values), splits))
                 continue
-            values = splits[0]
         if len(values) == len(columns) + 1 and _subtotal_first(values[1:-1]):
             # Some local copies add a 法人或其他组织 subtotal after 自然人: it adds up the next five.
             values = values[:1] + values[2:]
@@ -308,10 +348,46 @@ def read_table3(text: str, region: Region, layout: dict) -> tuple[list[Outcome],
         outcomes += [Outcome(row["key"], column, value.cell()) for column, value in zip(columns, values)]
     resolved, unresolved = _resolve_by_columns(outcomes, ambiguous, layout)
     outcomes += resolved
-    issues += [Issue("warning", f"table 三 row {_label(label)!r} prints {run.text!r} with no separators and "
-                                f"{len(splits) or 'no'} split(s) add up; its values were not stored")
-               for _, label, run, splits in unresolved]
+    for row, label, printed, splits in unresolved:
+        agreed = _agreed(splits)
+        outcomes += [Outcome(row["key"], columns[i], token.cell()) for i, token in agreed.items()]
+        kept = f"; the cells every split agrees on ({', '.join(columns[i] for i in agreed)}) were stored" if agreed else ""
+        issues.append(Issue("warning", f"table 三 row {_label(label)!r} prints {printed!r} with no separators and "
+                                       f"{len(splits) or 'no'} split(s) add up{kept}; the rest are ambiguous"
+                                       if len(splits) > 1 else
+                                       f"table 三 row {_label(label)!r} prints {printed!r} with no separators and "
+                                       f"{len(splits) or 'no'} split(s) add up; its values were not stored"))
     return outcomes, issues
+
+
+def _trim_padding(values: list[Token], cells: int) -> list[Token]:
+    """Blank cells at a row's end beyond the table's columns are the page's padding (| 0 | ||)."""
+    while len(values) > cells and values[-1].kind == "blank":
+        values = values[:-1]
+    return values
+
+
+def _strip_blanks(values: list[Token]) -> list[Token]:
+    kept = [i for i, v in enumerate(values) if v.kind != "blank"]
+    return values[kept[0]:kept[-1] + 1] if kept else []
+
+
+def _digits_only(values: list[Token], cells: int) -> bool:
+    """Cells that can be one run of digits broken by stray spaces: all digits, enough of them."""
+    return (all(v.kind in ("number", "run") and v.text.isdigit() for v in values)
+            and sum(len(v.text) for v in values) >= cells and (len(values) < cells or len(values) == 1))
+
+
+def _printed(text: str, values: list[Token]) -> str:
+    return text[values[0].start:values[-1].end]
+
+
+def _agreed(splits: list[list[Token]]) -> dict[int, Token]:
+    """The cells (by column) that every possible split of a run puts in the same place."""
+    if not splits:
+        return {}
+    return {i: token for i, token in enumerate(splits[0])
+            if all((s[i].start, s[i].end) == (token.start, token.end) for s in splits[1:])}
 
 
 def _resolve_by_columns(outcomes: list[Outcome], ambiguous: list, layout: dict) -> tuple[list[Outcome], list]:
@@ -330,7 +406,7 @@ def _resolve_by_columns(outcomes: list[Outcome], ambiguous: list, layout: dict) 
     for choice in choices:
         trial = dict(cells)
         for (row, *_), split in zip(ambiguous, choice):
-            trial.update({(row["key"], c): int(t.text) for c, t in zip(columns, split)})
+            trial.update({(row["key"], c): t.cell().value for c, t in zip(columns, split)})
         found = balance(trial, columns) + outcome_sum(trial, layout["table3"])
         if found and all(check.passed for check in found):
             fitting.append(choice)
@@ -340,29 +416,88 @@ def _resolve_by_columns(outcomes: list[Outcome], ambiguous: list, layout: dict) 
             for c, t in zip(columns, split)], []
 
 
-def is_run(token: Token) -> bool:
-    """Digits that can only be several cells: glued to a label, or a number written with a leading 0."""
-    return token.kind == "run" or bool(re.fullmatch(r"0\d+", token.text))
+def is_run(token: Token, cells: int = 2) -> bool:
+    """Digits that can only be several cells: glued to a label, a number written with a leading 0,
+    or as many digits as the row has cells (no single count fills a row of seven)."""
+    return token.kind == "run" or bool(re.fullmatch(r"0\d+", token.text)) or (
+        cells > 2 and bool(re.fullmatch(r"\d+", token.text)) and len(token.text) >= cells)
 
 
 def run_splits(run: Token, parts: int, fits) -> list[list[Token]]:
     """Every way to cut a run of digits printed with no separators into `parts` cells
     that satisfies `fits` (the table's arithmetic), as inferred cells."""
-    if not re.fullmatch(r"\d+", run.text) or len(run.text) < parts:
+    return joined_splits([run], parts, fits)
+
+
+MAX_SPLITS = 20000  # past this many cuts a run is not read (it would be a guess anyway)
+
+
+def joined_splits(values: list[Token], parts: int, fits) -> list[list[Token]]:
+    """Digits printed without separators, perhaps with stray spaces (230 000023): every way to
+    cut them into `parts` cells that satisfies `fits`, as inferred cells. Cuts at the spaces are
+    preferred: the splits that cut at every space if any fit, else those that cut at the most."""
+    texts = [v.text for v in values]
+    if not all(re.fullmatch(r"\d+", t) for t in texts) or sum(map(len, texts)) < parts:
         return []
-    found = []
-    for widths in compositions(run.text, parts):
-        cells = run.split(widths)
-        if fits([int(c.text) for c in cells]):
-            for cell in cells:
-                cell.kind = "inferred"
-            found.append(cells)
+    found = _splits_at_spaces(values, parts, fits) if len(values) <= parts else []
+    if not found and len(values) > 1:
+        found = _splits_across_spaces(values, parts, fits)
+    for split in found:
+        for cell in split:
+            cell.kind = "inferred"
     return found
+
+
+def _splits_at_spaces(values: list[Token], parts: int, fits) -> list[list[Token]]:
+    found, tried = [], 0
+
+    def place(i: int, left: int, cells: list[Token]) -> None:
+        nonlocal tried
+        if i == len(values):
+            tried += 1
+            if left == 0 and fits([int(c.text) for c in cells]):
+                found.append(cells)
+            return
+        rest = len(values) - i - 1
+        for n in range(1, min(len(values[i].text), left - rest) + 1):
+            for widths in compositions(values[i].text, n):
+                if tried > MAX_SPLITS:
+                    return
+                place(i + 1, left - n, cells + values[i].split(widths))
+
+    place(0, parts, [])
+    return [] if tried > MAX_SPLITS else found
+
+
+def _splits_across_spaces(values: list[Token], parts: int, fits) -> list[list[Token]]:
+    """Cuts anywhere in the digits, a cell may hold a space; only those with the most cuts at spaces."""
+    digits = "".join(v.text for v in values)
+    places = [(v.start + i) for v in values for i in range(len(v.text))]  # text offset of each digit
+    scored = []
+    for n, widths in enumerate(compositions(digits, parts)):
+        if n > MAX_SPLITS:
+            return []
+        numbers, cells, at = [], [], 0
+        for width in widths:
+            numbers.append(int(digits[at:at + width]))
+            cells.append((places[at], places[at + width - 1] + 1))
+            at += width
+        if fits(numbers):
+            spaces = sum(1 for (_, end), (start, _) in zip(cells, cells[1:]) if start > end)
+            scored.append((spaces, cells, numbers))
+    best = max((s for s, *_ in scored), default=0)
+    text_of = {v.start + i: ch for v in values for i, ch in enumerate(v.text)}
+    return [[Token("number", _slice(text_of, s, e), s, e) for s, e in cells] for score, cells, _ in scored if score == best]
+
+
+def _slice(text_of: dict[int, str], start: int, end: int) -> str:
+    """A cell's text as printed: its digits with the spaces between them."""
+    return "".join(text_of.get(i, " ") for i in range(start, end))
 
 
 def split_run(values: list[Token], parts: int, fits) -> list[Token] | None:
     """The cells of a run when exactly one cut fits; None when none or several do."""
-    if len(values) != 1 or not is_run(values[0]):
+    if len(values) != 1 or not is_run(values[0], parts):
         return None
     splits = run_splits(values[0], parts, fits)
     return splits[0] if len(splits) == 1 else None
@@ -392,9 +527,18 @@ def read_table4(text: str, region: Region, layout: dict) -> tuple[list[ReviewLit
             sequences[-1].append(token)
         elif token.kind == "label" and sequences[-1]:
             sequences.append([])
-    values = next((seq for seq in sequences if len(seq) == len(columns)), sequences[0])
-    if len(values) == 1:
-        values = split_run(values, len(columns), _groups_add_up) or values
+    # A blank cell between rows (| 总计 | | 0 | 1 |… on a page flattened onto one line) is a row break.
+    trimmed = [seq for raw in sequences for seq in (raw, _strip_blanks(raw))]
+    values = _trim_padding(next((seq for seq in trimmed if len(seq) == len(columns)), sequences[0]), len(columns))
+    if len(values) != len(columns) and _digits_only(values, len(columns)):
+        splits = joined_splits(values, len(columns), _groups_add_up)
+        if len(splits) != 1:
+            agreed = _agreed(splits)
+            kept = "only the cells they all agree on were stored" if agreed else "its values were not stored"
+            return ([ReviewLitigation(*columns[i], token.cell()) for i, token in agreed.items()],
+                    [Issue("warning", f"table 四 prints {_printed(text, values)!r} with no separators and "
+                                      f"{len(splits) or 'no'} split(s) add up; {kept} (ambiguous)")])
+        values = splits[0]
     if len(values) != len(columns):
         if not values:
             return [], []

@@ -250,11 +250,23 @@ def test_cells_printed_with_no_separators():
     assert review[("litigation_after_review", "total")] == 3
 
 
-def test_a_run_that_splits_two_ways_is_not_stored():
+def test_a_run_that_splits_two_ways_keeps_only_the_cells_both_agree_on():
+    # 33,0,0,0,0,0,33 or 3,30,0,0,0,0,33: the first two cells are ambiguous, the other five are not.
     text = "三、收到和处理政府信息公开申请情况 一、本年新收政府信息公开申请数量330000033二、上年结转政府信息公开申请数量0000000"
     found = tables.extract(text, 2025)
-    assert ("new_received" not in {o.outcome for o in found.outcomes})
-    assert any("330000033" in i.message and "2 split" in i.message for i in found.issues)
+    row = {o.applicant_type: o.cell for o in found.outcomes if o.outcome == "new_received"}
+    assert sorted(row) == ["legal_service_org", "other_org", "research_institution", "social_welfare_org", "total"]
+    assert (row["total"].value, text[row["total"].start:row["total"].end]) == (33, "33")
+    assert any("330000033" in i.message and "2 split" in i.message and "ambiguous" in i.message for i in found.issues)
+
+
+def test_digits_with_stray_spaces_are_cut_at_the_spaces_first():
+    # 2 4 1 0 0 0 0 ... printed as "24 1 000025": of the cuts that add up, the one at both spaces.
+    text = "三、收到和处理政府信息公开申请情况 （一）予以公开24 1 000025 （二）部分公开 62 0 0 0 0 0 62"
+    found = tables.extract(text, 2025)
+    row = {o.applicant_type: o.cell.value for o in found.outcomes if o.outcome == "granted"}
+    assert row == {"natural_person": 24, "commercial_enterprise": 1, "research_institution": 0, "social_welfare_org": 0,
+                   "legal_service_org": 0, "other_org": 0, "total": 25}
 
 
 # From 017_pingtan_zone_2022 (cells glued; the prose repeats two of them).
