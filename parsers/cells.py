@@ -130,14 +130,20 @@ def _split(region: str, separator: str) -> list[tuple[int, int]]:
 
 
 def _blank_cells(region: str) -> list[tuple[int, int]]:
-    """Empty cells between two filled ones on a line (| 5 |  | 5 |), as empty spans.
-    Empty cells at a line's end are the page's padding, not cells."""
+    """Empty cells on a line (| 5 |  | 5 |), as empty spans: those between two filled ones, and
+    those before the first value of a row of values only (its label on the line above, as PDF
+    conversion writes it). Empty cells at a row's end are cells too (no 复议后起诉 cases); the
+    table readers, which know how many columns a row has, drop the page's padding beyond them."""
     blanks = []
     for line in re.finditer(r"[^\n]+", region):
         cells = [(line.start() + m.start(), line.start() + m.end()) for m in re.finditer(r"[^|]+|(?<=\|)(?=\|)", line.group())]
         filled = [i for i, (s, e) in enumerate(cells) if region[s:e].strip()]
+        values_only = filled and is_value(region[slice(*cells[filled[0]])]) and line.group().lstrip().startswith("|")
+        first = 1 if values_only and not region[slice(*cells[0])].strip() and cells[0][0] == line.start() else 0
         for i, (s, e) in enumerate(cells):
-            if not region[s:e].strip() and filled and filled[0] < i < filled[-1]:
+            between_pipes = region[s - 1:s] == "|" and region[e:e + 1] == "|"
+            if (not region[s:e].strip() and filled and between_pipes
+                    and (filled[0] < i or (values_only and i >= first))):
                 middle = (s + e) // 2
                 blanks.append((middle, middle))
     return blanks

@@ -46,8 +46,31 @@ def read(fmt: str, data_: bytes) -> Extracted:
 
 
 def read_text(data_: bytes) -> Extracted:
+    """Text and Markdown files; a saved page whose text is markup goes through the HTML reader,
+    whatever its extension."""
     decoded = decode_text(data_)
+    markup = markup_in(decoded.text)
+    if markup is not None:
+        return read_markup(markup, decoded)
     return Extracted(decoded.text, decoded.encoding, issues=_replaced(decoded))
+
+
+MARKUP_TAG = re.compile(r"<(?:p|div|table|tr|td|br|span|html|body|h\d)\b[^>]*>", re.I)
+ESCAPED_TAG = re.compile(r"&lt;(?:p|div|table|tr|td|br|span)\b", re.I)
+
+
+def markup_in(text: str) -> str | None:
+    """The HTML in a text file, if its text is markup: a saved page, a page escaped once
+    (&lt;p&gt;…), or a report kept in a JavaScript string (var content = "<p>…<table>…")."""
+    import html
+
+    if len(ESCAPED_TAG.findall(text)) >= 3 and len(MARKUP_TAG.findall(text)) < 3:
+        text = html.unescape(text)
+    if len(MARKUP_TAG.findall(text)) < 3:
+        return None
+    if text.lstrip("\ufeff \t\r\n").startswith("<"):
+        return text
+    return script_html(text)
 
 
 def _replaced(decoded: Decoded) -> list[Issue]:
@@ -160,13 +183,17 @@ def script_html(script: str) -> str | None:
 
 
 def read_html(data_: bytes) -> Extracted:
+    decoded = decode_html(data_)
+    return read_markup(decoded.text, decoded)
+
+
+def read_markup(markup: str, decoded: Decoded) -> Extracted:
     import lxml.html
     from lxml import etree
 
-    decoded = decode_html(data_)
     rules = data.load("html")
     try:
-        root = lxml.html.document_fromstring(decoded.text)
+        root = lxml.html.document_fromstring(markup)
     except (etree.ParserError, ValueError) as e:
         raise UnreadableFile(f"the HTML cannot be parsed ({e})") from None
     hints = _page_hints(root, rules)

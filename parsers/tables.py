@@ -259,6 +259,7 @@ def read_table2(text: str, region: Region, layout: dict, stated: frozenset[int] 
         part = tokens[i:end]  # the caption too: flattened pages glue the first row's label to it
         for row, label, values, _ in read_rows(part, all_rows):
             sub = sub_of[id(row)]
+            values = _trim_padding(values, len(sub["columns"]))
             if (sub["key"], row["key"]) in read:
                 continue  # a row is read once, where it first has values
             read.add((sub["key"], row["key"]))

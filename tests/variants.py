@@ -12,6 +12,7 @@ the parser to give back the same figures.
 from __future__ import annotations
 
 import io
+import json
 import random
 import re
 from dataclasses import dataclass
@@ -24,16 +25,16 @@ APPLICANTS = ["natural_person", "commercial_enterprise", "research_institution",
 RESULTS = ["upheld", "corrected", "other", "pending", "total"]
 PROCEEDINGS = ["admin_review", "litigation_direct", "litigation_after_review"]
 TEXT_FAMILIES = ["pipe", "lines", "spaces", "glued", "glued_spaced"]
-FILE_FAMILIES = ["html", "docx", "pdf"]
+FILE_FAMILIES = ["html", "docx", "pdf", "html_as_txt", "js_string", "md_label_line"]
 PERTURBATIONS = ["plain", "glued_headings", "other_ordinals", "appendix", "furniture", "one_line",
                  "blank_column", "intro_mentions"]
 # What a family can carry: blank cells need a grid or `|` separators; a page on one
 # line and headings glued to cells are text; furniture on the report's line is a text or web page.
 UNSUPPORTED = {
     "blank_column": {"lines", "spaces", "glued", "glued_spaced"},
-    "one_line": {"lines", "html", "docx", "pdf"},
-    "glued_headings": {"html", "docx", "pdf"},
-    "furniture": {"docx", "pdf"},
+    "one_line": {"lines", "html", "docx", "pdf", "html_as_txt", "js_string", "md_label_line"},
+    "glued_headings": {"html", "docx", "pdf", "html_as_txt", "js_string", "md_label_line"},
+    "furniture": {"docx", "pdf", "md_label_line"},
 }
 
 INTRO = ("本报告根据《中华人民共和国政府信息公开条例》要求编制，本报告中所列数据的统计期限自{year}年1月1日起至"
@@ -98,13 +99,26 @@ def variant(tables: Tables, family: str, perturbation: str, seed: int = 0) -> Va
         return None
     rows = [(row, [None if c == blank else v for c, v in enumerate(values)]) for row, values in tables.rows]
     review = tables.review
+    if perturbation == "blank_column" and review and not any(review[10:]):
+        review = review[:10] + [None] * 5  # no 复议后起诉 cases: its five cells, the row's last, left blank
+    tables = Tables(tables.agency, tables.year, tables.template, tables.rows, review)
     expected = {(row["key"], a): v for row, values in rows for a, v in zip(APPLICANTS, values)}
     expected_review = ({(p, r): review[i * 5 + j] for i, p in enumerate(PROCEEDINGS) for j, r in enumerate(RESULTS)}
                        if review else {})
     title = f"{tables.agency}{tables.year}年政府信息公开工作年度报告"
-    if family in FILE_FAMILIES:
+    if family in ("html", "docx", "pdf"):
         data = {"html": _html, "docx": _docx, "pdf": _pdf}[family](title, tables, rows, perturbation)
         return Variant(f"{family}-{perturbation}.{family}", data, expected, expected_review)
+    if family == "html_as_txt":  # a saved page kept as .txt
+        return Variant(f"{family}-{perturbation}.txt", _html(title, tables, rows, perturbation), expected, expected_review)
+    if family == "js_string":  # the report in a JavaScript string of a saved page's script
+        page = _html(title, tables, rows, perturbation).decode("utf-8")
+        article = page[page.index("<div id=\"zoom\">"):page.rindex("</div>")]
+        script = "var content = " + json.dumps(article, ensure_ascii=False) + ";\ndocument.getElementById('zoom').innerHTML = content;\n"
+        return Variant(f"{family}-{perturbation}.txt", script.encode("utf-8"), expected, expected_review)
+    if family == "md_label_line":  # PDF-to-Markdown: a row's label on its own line, its values in the next | row
+        text = _markdown(title, tables, rows, perturbation)
+        return Variant(f"{family}-{perturbation}.md", text.encode("utf-8"), expected, expected_review)
     text = _text(title, tables, rows, family, perturbation, rng)
     return Variant(f"{family}-{perturbation}.txt", text.encode("utf-8"), expected, expected_review)
 
@@ -181,6 +195,26 @@ def _text(title: str, tables: Tables, rows, family: str, perturbation: str, rng:
             else:
                 out.append(line)
         lines = out
+    return "\n".join(lines) + "\n"
+
+
+def _markdown(title: str, tables: Tables, rows, perturbation: str) -> str:
+    lines = [title, "", INTRO.format(year=tables.year) + (INTRO_MENTIONS if perturbation == "intro_mentions" else "")]
+    for heading, kind in _sections(perturbation):
+        lines += ["", heading, ""]
+        if kind == "table3":
+            lines += ["| " + " | ".join(T3_HEAD) + " |", "|" + "---|" * len(T3_HEAD)]
+            for row, values in rows:
+                lines.append(row["label"])
+                if values:
+                    lines.append("| " + " | ".join("" if v is None else str(v) for v in values) + " |")
+        elif kind == "table4" and tables.review:
+            lines += ["| " + " | ".join(h) + " |" for h in T4_HEAD]
+            lines.append("| " + " | ".join("" if v is None else str(v) for v in tables.review) + " |")
+        else:
+            lines.append("本年制发规范性文件3件。" if kind == "table2" else PROSE)
+    if perturbation == "furniture":
+        lines[0] = FURNITURE + lines[0]
     return "\n".join(lines) + "\n"
 
 
