@@ -351,6 +351,9 @@ def summary(db_path: Path, result: Result) -> str:
              f"{result.removed} removed)"]
     lines += [f"  {n:5d}  {doc_type} / {template}" for doc_type, template, n in db.execute(
         "select doc_type, template, count(*) from reports group by 1, 2 order by 1, 2")]
+    readings = ", ".join(f"{n} {reading}" for reading, n in db.execute(
+        "select reading, count(*) from reports where doc_type = 'annual_report' group by 1 order by 2 desc"))
+    lines.append(f"annual reports read: {readings or 'none'}")
     lines.append(f"{count('select count(*) from metrics')} metrics, "
                  f"{count('select count(*) from application_outcomes')} application outcome cells, "
                  f"{count('select count(*) from review_litigation')} review/litigation cells")

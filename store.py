@@ -21,9 +21,10 @@ TABLES = {
         "columns": {"id": str, "title": str, "agency": str, "province": str, "city": str, "county": str,
                     "region_code": str, "year": int, "published_date": str, "doc_type": str, "template": str,
                     "source_path": str, "source_format": str, "source_sha256": str, "source_url": str, "pages": int,
-                    "metadata_from": str, "text": str},
+                    "metadata_from": str, "reading": str, "cells_read": int, "cells_expected": int, "text": str},
         "pk": "id", "foreign_keys": [],
-        "indexes": [["year", "province"], ["template"], ["doc_type"], ["province"], ["agency"], ["region_code"]],
+        "indexes": [["year", "province"], ["template"], ["doc_type"], ["province"], ["agency"], ["region_code"],
+                    ["reading"]],
     },
     "sections": {
         "columns": {"id": str, "report_id": str, "ordinal": int, "parent_id": str, "level": int, "number": str,

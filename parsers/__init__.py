@@ -9,7 +9,7 @@ no shared state, so files can be parsed in any order or in parallel.
 
 from __future__ import annotations
 
-from . import checks, decode, document, figures, harmonise, readers, tables
+from . import checks, decode, document, figures, harmonise, readers, reading, tables
 from .model import Issue, ParsedReport, Source
 
 # Metadata a file's own page (HTML meta tags) or a sidecar may supply.
@@ -46,7 +46,7 @@ def parse_report(path: str, data: bytes, given: dict | None = None, given_by: st
     if report.template == "narrative" and meta.doc_type == "annual_report":
         report.template = document.cited_template(text, meta.year) or "narrative"
     report.issues += found.issues
-    table_spans = [(r.start, r.end) for r in found.regions.values()] if found.template != "narrative" else []
+    table_spans = [(r.start, r.end) for r in found.read_regions().values()]
     end = document.body_end(text)
     report.sections = document.find_sections(text, meta.body_start, end, table_spans)
     prose = figures.extract(text, prose_spans(text, meta.body_start, end, table_spans))
@@ -59,6 +59,8 @@ def parse_report(path: str, data: bytes, given: dict | None = None, given_by: st
     report.outcomes = found.outcomes + outcomes
     report.review_litigation = found.review_litigation + review
     report.checks = checks.run(report)
+    report.reading = reading.assess(report, found)
+    report.issues += report.reading.issues
     return report
 
 

@@ -106,6 +106,16 @@ class Metadata:
 
 
 @dataclass
+class Reading:
+    """How much of a report's statistics was read (SCHEMA.md: reports.reading)."""
+
+    reading: str  # complete, partial, no_table, prose_only, not_applicable
+    cells_read: int | None
+    cells_expected: int | None
+    issues: list[Issue] = field(default_factory=list)
+
+
+@dataclass
 class ParsedReport:
     """Everything the parsers found in one file. No database, no ids."""
 
@@ -119,3 +129,4 @@ class ParsedReport:
     checks: list[Check] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     given: dict[str, str] = field(default_factory=dict)  # metadata field -> where it came from, when not the text
+    reading: Reading | None = None  # how much of its statistics was read (parsers/reading.py)

@@ -43,6 +43,9 @@ def rows(rid: str, report: ParsedReport) -> dict[str, list[dict]]:
             "source_path": source.path, "source_format": source.format, "source_sha256": source.sha256,
             "source_url": source.source_url, "pages": len(source.page_starts) if source.page_starts else None,
             "metadata_from": json.dumps(report.given, ensure_ascii=False, sort_keys=True) if report.given else None,
+            "reading": report.reading.reading if report.reading else None,
+            "cells_read": report.reading.cells_read if report.reading else None,
+            "cells_expected": report.reading.cells_expected if report.reading else None,
             "text": source.text,
         }],
         "sections": [{

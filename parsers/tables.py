@@ -24,16 +24,23 @@ LAYOUTS = ("t2021", "t2019")
 class Region:
     start: int
     end: int
+    confirmed: bool = True  # its header rows follow the heading (not just a numbered heading)
 
 
 @dataclass
 class Tables:
     template: str = "narrative"
-    regions: dict[str, Region] = field(default_factory=dict)
+    regions: dict[str, Region] = field(default_factory=dict)  # the tables whose headings were found
     metrics: list[Metric] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     review_litigation: list[ReviewLitigation] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+
+    def read_regions(self) -> dict[str, Region]:
+        """The stretches of text the template's tables were read from (not prose)."""
+        if self.template == "narrative":
+            return {}
+        return {n: r for n, r in self.regions.items() if (n == "pre2019") == (self.template == "pre2019_stats")}
 
 
 def extract(text: str, year: int | None, body_start: int = 0) -> Tables:
@@ -54,9 +61,9 @@ def extract(text: str, year: int | None, body_start: int = 0) -> Tables:
         layout = data.load("pre2019_stats")
         metrics = read_pre2019(text, regions["pre2019"], layout)
         if metrics:
-            return Tables("pre2019_stats", {"pre2019": regions["pre2019"]}, metrics,
+            return Tables("pre2019_stats", regions, metrics,
                           review_litigation=pre2019_review_litigation(metrics, layout))
-    return Tables()
+    return Tables(regions=regions)  # headings seen, no layout's rows read
 
 
 def _looks_like_table3(text: str, region: Region | None, template: str) -> bool:
@@ -87,17 +94,17 @@ def _read_official(text: str, folded: str, regions: dict[str, Region], year: int
 def find_regions(folded: str, body_start: int = 0) -> dict[str, Region]:
     """Each statistics table's stretch of text, by its heading's words (parsers/data/tables.yml)."""
     rules = data.load("tables")
-    heads = {name: m for name, spec in rules["tables"].items()
-             if (m := _table_heading(folded, body_start, name, rules))}
+    found = {name: _table_heading(folded, body_start, name, rules) for name in rules["tables"]}
+    heads = {name: m for name, (m, _) in found.items() if m}
     regions = {}
     for name, m in heads.items():
         if name == "pre2019":
-            regions[name] = Region(m.start(), len(folded))
+            regions[name] = Region(m.start(), len(folded), found[name][1])
             continue
         following = [h.start() for n, h in heads.items() if n != "pre2019" and h.start() > m.start()]
         # The next table's heading ends it; the last table ends at the next section's heading.
         end = min(following) if following else _next_heading(folded, m.end(), len(folded), name, rules)
-        regions[name] = Region(m.end(), end)
+        regions[name] = Region(m.end(), end, found[name][1])
     return regions
 
 
@@ -105,21 +112,22 @@ def _heading_pattern(spec: dict, rules: dict) -> re.Pattern:
     return re.compile(f"(?:{rules['ordinal']}[ \t]*)?(?:{spec['heading']})")
 
 
-def _table_heading(folded: str, start: int, name: str, rules: dict) -> re.Match | None:
-    """The heading of one table: the first mention its header words follow, else the last numbered one."""
+def _table_heading(folded: str, start: int, name: str, rules: dict) -> tuple[re.Match | None, bool]:
+    """The heading of one table: the first mention its header words follow (confirmed), else
+    the last numbered one."""
     spec = rules["tables"][name]
     found = list(_heading_pattern(spec, rules).finditer(folded, start))
     if not found:
-        return None
+        return None, False
     others = sorted(m.start() for n, other in rules["tables"].items() if n != name
                     for m in _heading_pattern(other, rules).finditer(folded, start))
     for m in found:
         window_end = min([p for p in others if p > m.end()] + [m.end() + rules["header_within"]])
         window = squash(folded[m.end():window_end])
         if any(word in window for word in spec["header_words"]):
-            return m
+            return m, True
     numbered = [m for m in found if re.match(rules["ordinal"], m.group())]
-    return numbered[-1] if numbered else None
+    return (numbered[-1] if numbered else None), False
 
 
 NUMBERED_HEADING = re.compile(r"(?:^|(?<=[\s。\d|]))[ \t]*(?:[一二三四五六七八九十]{1,3}[、.]|\([一二三四五六七八九十]{1,3}\)|附件)"

@@ -160,3 +160,23 @@ def test_figure_vocabulary_is_documented():
     keys = {r["key"] for r in vocabulary["figures"]} | {r["key"] for r in vocabulary["zero_topics"]} | {"other"}
     documented = METADATA["databases"]["ogi"]["tables"]["metrics"]["description_html"]
     assert {k for k in keys if f"<code>{k}</code>" not in documented} == set()
+
+
+def test_unread_tables_lists_every_annual_report_not_read_completely(get, db):
+    listed = {r["report_id"]: r for r in get("/ogi/unread_tables.json", _shape="array").json()}
+    # Tables seen: a value read from a table, or a warning that a table's cells could not be read.
+    expected = {r[0] for r in db.execute(
+        "select id from reports r where doc_type = 'annual_report' and cells_read < cells_expected and ("
+        " exists (select 1 from metrics m where m.report_id = r.id and m.source = 'table')"
+        " or exists (select 1 from application_outcomes o where o.report_id = r.id and o.source = 'table')"
+        " or exists (select 1 from build_issues i where i.report_id = r.id and i.message like '%could not be read%'))")}
+    assert set(listed) == expected and expected
+    assert all(r["reading"] in ("partial", "no_table") for r in listed.values())
+
+
+def test_report_page_says_how_much_was_read(get):
+    # 芙蓉区 2021: tables 二, 三 and 四 all printed in full in the report.
+    page = get("/report/003_85b1cd000e56671f").text
+    assert "读取完整" in page and "200 / 200" in page
+    # 北京市城市管理委员会 2022: the excerpt ends before its tables; its counts are in the prose.
+    assert "仅正文数字" in get("/report/158_beijing_city_management_commission_2022_narrative_counts_excerpt").text

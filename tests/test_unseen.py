@@ -1,0 +1,136 @@
+"""The classes of failure found on reports the parser had never seen, each shown on
+variants written here (not only on the corpus document that revealed it)."""
+
+from __future__ import annotations
+
+import pytest
+
+import parsers
+
+HEAD = "根据《中华人民共和国政府信息公开条例》规定，"
+
+
+def parse(text: str, name: str = "report.txt"):
+    return parsers.parse_report(name, text.encode("utf-8"))
+
+
+def core(report) -> dict:
+    return {(o.outcome, o.applicant_type): (o.cell.value, o.source) for o in report.outcomes}
+
+
+# --- which kind of document ---------------------------------------------------------------
+
+@pytest.mark.parametrize("opening", [
+    "特向社会公布2023年政府信息公开工作年度报告。",
+    "现公布广东省人民政府办公厅2023年政府信息公开工作年度报告。",
+    "由鹿城区发展和改革局编制的2023年度政府信息公开年度报告。",
+    "二郎街道现面向社会公开2023年度政府信息公开年度报告。",
+])
+def test_a_report_without_a_title_that_announces_itself_is_an_annual_report(opening):
+    report = parse(HEAD + opening + "\n一、总体情况\n本年度共收到政府信息公开申请5件。\n")
+    assert report.metadata.doc_type == "annual_report" and report.metadata.year == 2023
+    assert report.template == "t2021"  # the format in force for 2023: no table left to say otherwise
+
+
+def test_the_announcing_agency_is_kept_when_it_is_named():
+    report = parse(HEAD + "现公布广东省人民政府办公厅2023年政府信息公开工作年度报告。\n")
+    assert report.metadata.agency == "广东省人民政府办公厅"
+
+
+@pytest.mark.parametrize("text", [
+    "文字解读:济南市历下区2022年政府信息公开工作年度报告\n一、编制背景\n发布了《济南市历下区2022年政府信息公开工作年度报告》。\n",
+    "图解：某某县2022年政府信息公开工作年度报告\n一图读懂。\n",
+    "导读 日前，某某省人民政府正式向社会发布2020年政府信息公开工作年度报告。报告显示，全年公开政策文件236件。\n",
+    "某某区2022年上半年政府信息公开工作情况\n上半年共收到申请3件。\n",
+])
+def test_explainers_news_and_half_year_bulletins_are_other(text):
+    assert parse(text).metadata.doc_type == "other"
+
+
+def test_a_cited_format_names_the_template_when_no_table_is_left():
+    cites = HEAD + "按照《中华人民共和国政府信息公开工作年度报告格式》(国办公开办函〔2019〕60号)，特向社会公布2022年政府信息公开工作年度报告。\n"
+    assert parse(cites).template == "t2019"
+    assert parse(cites.replace("〔2019〕60号", "[2021]30号")).template == "t2021"
+
+
+def test_a_title_saying_xinxi_gongkai_without_zhengfu_is_a_title():
+    report = parse("道县文广新局2013年度信息公开工作\n年度报告\n一、主动公开政府信息的情况：\n主动公开信息5条；\n")
+    assert report.metadata.title == "道县文广新局2013年度信息公开工作年度报告"
+    assert report.metadata.doc_type == "annual_report"
+
+
+# --- counts stated only in prose -------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("全年共收到90件申请，已办结86件、正在办理4件。",
+     {"new_received": 90, "results_total": 86, "carried_forward_to_next_year": 4}),
+    ("共收到7件依申请公开件，办结6件，结转下年度继续办理1件，予以公开3件。",
+     {"new_received": 7, "results_total": 6, "carried_forward_to_next_year": 1, "granted": 3}),
+    ("全年新收政府信息公开申请数量12件，上年结转政府信息公开申请数量2件，其中部分公开3件。",
+     {"new_received": 12, "carried_over_from_prev_year": 2, "partially_granted": 3}),
+    ("本年度受理政府信息公开申请15宗，答复15宗。其中予以公开9宗，属于行政执法案卷2宗，本机关不掌握相关政府信息4宗。",
+     {"new_received": 15, "results_total": 15, "granted": 9, "denied_enforcement_case_file": 2, "unable_not_held": 4}),
+])
+def test_the_comparable_core_from_prose(sentence, expected):
+    text = "某某市某某局2023年政府信息公开工作年度报告\n（二）依申请公开情况\n" + sentence + "\n"
+    report = parse(text)
+    found = {outcome: value for (outcome, applicant), (value, source) in core(report).items() if source == "text"}
+    assert found == expected
+    for o in report.outcomes:  # provenance: each span holds the number as written
+        assert report.source.text[o.cell.start:o.cell.end] == o.cell.value_raw and o.cell.value_raw.strip()
+
+
+def test_figures_of_another_year_and_totals_that_include_carried_over_are_not_new_received():
+    text = ("某某市某某局2023年政府信息公开工作年度报告\n共收到信息公开申请22起，比2022年(31起)下降29%，答复22起。\n"
+            "全年共收到公开申请1466件（上年度结转16件，结转下年度9件）。\n")
+    found = {k[0]: v for k, v in core(parse(text)).items()}
+    assert 31 not in [v for v, _ in found.values()]
+    assert found["carried_over_from_prev_year"] == (16, "text") and found["carried_forward_to_next_year"] == (9, "text")
+    # 1466 includes last year's 16: it is not this year's new applications; 22 is
+    assert found["new_received"] == (22, "text")
+
+
+def test_approximate_counts_never_enter_the_core():
+    report = parse("某某市某某局2023年政府信息公开工作年度报告\n全年收到政府信息公开申请10余件，均已按时答复。\n")
+    assert core(report) == {}
+
+
+def test_prose_never_replaces_a_table():
+    text = ("某某区2023年政府信息公开工作年度报告\n全年共收到申请99件。\n三、收到和处理政府信息公开申请情况\n"
+            "| 申请人情况 | 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |\n"
+            "| 一、本年新收政府信息公开申请数量 | 5 | 0 | 0 | 0 | 0 | 0 | 5 |\n")
+    assert core(parse(text))[("new_received", "total")] == (5, "table")
+
+
+@pytest.mark.parametrize("template_year, proceedings", [
+    (2023, {"admin_review", "litigation_direct", "litigation_after_review"}),
+    (2016, {"admin_review", "litigation"}),
+])
+def test_no_review_or_litigation_in_prose(template_year, proceedings):
+    text = f"某某镇{template_year}年政府信息公开工作年度报告\n本年度没有发生因政府信息公开引起的行政复议、行政诉讼。\n"
+    review = {(r.proceeding, r.result): (r.cell.value, r.source) for r in parse(text).review_litigation}
+    assert {p for p, _ in review} == proceedings and all(v == (0, "text") for v in review.values())
+
+
+# --- how much was read --------------------------------------------------------------------
+
+TABLE3_HEAD = "三、收到和处理政府信息公开申请情况\n| 申请人情况 | 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |\n"
+
+
+def test_reading_is_partial_for_a_cut_table_and_names_what_was_read():
+    report = parse("某某区2023年政府信息公开工作年度报告\n" + TABLE3_HEAD
+                   + "| 一、本年新收政府信息公开申请数量 | 5 | 0 | 0 | 0 | 0 | 0 | 5 |\n")
+    assert (report.reading.reading, report.reading.cells_read, report.reading.cells_expected) == ("partial", 7, 200)
+
+
+def test_a_table_seen_but_not_read_is_no_table_with_a_warning():
+    report = parse("某某区2023年政府信息公开工作年度报告\n" + TABLE3_HEAD + "（表格为图片，见附件）\n")
+    assert report.reading.reading == "no_table"
+    assert any("table 三's heading and header rows are in the report" in i.message for i in report.issues)
+
+
+def test_reading_of_prose_reports_and_other_documents():
+    prose = parse("某某镇2016年政府信息公开工作年度报告\n本年度收到政府信息公开申请3件。\n")
+    assert (prose.reading.reading, prose.reading.cells_expected) == ("prose_only", None)
+    other = parse("关于做好2023年政府信息公开工作年度报告编制发布工作的通知\n各单位：\n")
+    assert other.reading.reading == "not_applicable"
