@@ -18,7 +18,6 @@ from .textutil import fold, squash
 
 CLAUSE_BREAK = "，,。；;：:！!？?、\n\r（）()"
 SENTENCE_BREAK = "。；;！!？?\n\r"
-NEGATION = re.compile(r"没有|未(?!来|能|经|按|予)|无(?!法|论|纸|缝|偿|障碍|正当|故)")
 GLUED_YEAR = re.compile(r"^(199\d|20[0-3]\d)\d{2,}$")
 
 
@@ -151,7 +150,7 @@ def _zero_statements(text: str, folded: str, start: int, end: int, vocab: dict) 
         if i < end and folded[i] not in CLAUSE_BREAK.replace("、", ""):
             continue
         clause = folded[clause_start:i]
-        negation = NEGATION.search(clause)
+        negation = re.search(vocab["negation"], clause)
         if negation and not _quantity().search(clause):
             after = squash(clause[negation.end():])
             s, e = clause_start + negation.start(), clause_start + negation.end()
