@@ -181,14 +181,15 @@ def _classify(raw: str, start: int, end: int) -> Token:
     return Token("label", raw, start, end)
 
 
-def compositions(digits: str, parts: int) -> list[list[int]]:
-    """Every way to read a run of digits as `parts` numbers (no number but 0 starts with 0), as widths."""
+def compositions(digits: str, parts: int):
+    """Every way to read a run of digits as `parts` numbers (no number but 0 starts with 0), as
+    widths; generated lazily, since a long run has very many."""
     if parts == 1:
-        return [[len(digits)]] if digits and (digits[0] != "0" or len(digits) == 1) else []
-    found = []
+        if digits and (digits[0] != "0" or len(digits) == 1):
+            yield [len(digits)]
+        return
     for width in range(1, len(digits) - parts + 2):
-        head = digits[:width]
-        if head[0] == "0" and width > 1:
+        if digits[0] == "0" and width > 1:
             break
-        found += [[width] + rest for rest in compositions(digits[width:], parts - 1)]
-    return found
+        for rest in compositions(digits[width:], parts - 1):
+            yield [width] + rest

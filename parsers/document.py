@@ -226,6 +226,9 @@ def find_agency(title: str | None, rules: dict) -> str | None:
     s = squash(title)
     m = re.search(r"((?:19|20)\d{2}\s*年|关于|落实|《)", s)
     prefix = s[: m.start()] if m else ""
+    if not prefix:  # 2023年度北京市城市管理委员会政府信息公开工作年度报告: the agency after the year
+        after = re.match(r"(?:19|20)\d{2}年度?(?P<agency>.{2,30}?)(?:政府信息公开|政务公开|信息公开)", s)
+        prefix = after.group("agency") if after and after.group("agency").endswith(tuple(rules["agency_suffixes"])) else ""
     if not prefix or spam_in(prefix):
         return None
     if any(prefix.endswith(suffix) for suffix in rules["agency_suffixes"]):

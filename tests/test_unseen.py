@@ -53,6 +53,15 @@ def test_a_cited_format_names_the_template_when_no_table_is_left():
     assert parse(cites.replace("〔2019〕60号", "[2021]30号")).template == "t2021"
 
 
+@pytest.mark.parametrize("title, agency", [
+    ("2023年度北京市城市管理委员会政府信息公开工作年度报告", "北京市城市管理委员会"),
+    ("北京市城市管理委员会2023年政府信息公开工作年度报告", "北京市城市管理委员会"),
+    ("2023年政府信息公开工作年度报告", None),
+])
+def test_the_agency_before_or_after_the_year_in_a_title(title, agency):
+    assert parse(title + "\n一、总体情况\n").metadata.agency == agency
+
+
 def test_a_title_saying_xinxi_gongkai_without_zhengfu_is_a_title():
     report = parse("道县文广新局2013年度信息公开工作\n年度报告\n一、主动公开政府信息的情况：\n主动公开信息5条；\n")
     assert report.metadata.title == "道县文广新局2013年度信息公开工作年度报告"
@@ -68,6 +77,7 @@ def test_a_title_saying_xinxi_gongkai_without_zhengfu_is_a_title():
      {"new_received": 7, "results_total": 6, "carried_forward_to_next_year": 1, "granted": 3}),
     ("全年新收政府信息公开申请数量12件，上年结转政府信息公开申请数量2件，其中部分公开3件。",
      {"new_received": 12, "carried_over_from_prev_year": 2, "partially_granted": 3}),
+    ("全年收到并办结政府信息公开申请20件。", {"new_received": 20}),
     ("本年度受理政府信息公开申请15宗，答复15宗。其中予以公开9宗，属于行政执法案卷2宗，本机关不掌握相关政府信息4宗。",
      {"new_received": 15, "results_total": 15, "granted": 9, "denied_enforcement_case_file": 2, "unable_not_held": 4}),
 ])
