@@ -27,6 +27,7 @@ import json
 import os
 import re
 import sys
+import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,26 +35,66 @@ from pathlib import Path
 import sqlite_utils
 
 import store
-from parsers import data, rows, search
+from parsers import data, rows
 from parsers.batch import Job, issue, parse_chunk
 from parsers.decode import format_of, sha256
 from store import BOOKKEEPING, DERIVED, FTS, TABLES  # noqa: F401  (the schema, for tests and tools)
 
 ROOT = Path(__file__).resolve().parent
+# Exit codes: built; no report could be read; bad arguments (argparse's); an internal error.
+EXIT_BUILT, EXIT_NOTHING_READ, EXIT_BAD_ARGUMENTS, EXIT_INTERNAL_ERROR = 0, 1, 2, 3
 
 
-def find_files(paths: list[Path]) -> list[tuple[Path, str]]:
-    """(file, path under its corpus folder) for every file, sorted, skipping hidden ones."""
-    found = []
+def find_files(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[dict]]:
+    """(file, path under its corpus folder) for every file, sorted, skipping hidden ones, and
+    what could not be walked: unreadable folders, links that loop, dangle or leave the corpus
+    (never followed: a link must not publish a file from elsewhere on the machine)."""
+    found, problems = [], []
     for root in paths:
         if root.is_file():
-            found.append((root, root.name))
+            name, note = readable_name(root.name)
+            found.append((root, name))
+            problems += [issue(name, None, "warning", note)] if note else []
             continue
-        for file in sorted(root.rglob("*")):
-            relative = file.relative_to(root)
-            if file.is_file() and not any(part.startswith(".") for part in relative.parts):
-                found.append((file, relative.as_posix()))
-    return found
+        inside = root.resolve()
+
+        def cannot_read(error: OSError, root=root) -> None:
+            where = Path(error.filename).relative_to(root).as_posix() if error.filename else str(root)
+            problems.append(issue(readable_name(where)[0], None, "error",
+                                  f"the folder cannot be read ({error.strerror}); its files were not built"))
+
+        for folder, folders, names in os.walk(root, onerror=cannot_read):
+            here = Path(folder)
+            for name in sorted(folders):
+                if (here / name).is_symlink():
+                    problems.append(issue(readable_name((here / name).relative_to(root).as_posix())[0], None, "warning",
+                                          "a link to a folder; not followed"))
+            folders[:] = sorted(d for d in folders if not d.startswith(".") and not (here / d).is_symlink())
+            for name in sorted(names):
+                file = here / name
+                relative, note = readable_name(file.relative_to(root).as_posix())
+                if name.startswith("."):
+                    continue
+                if file.is_symlink():
+                    if not file.exists():
+                        problems.append(issue(relative, None, "error", "a link that leads nowhere (or loops); not read"))
+                        continue
+                    if not file.resolve().is_relative_to(inside):
+                        problems.append(issue(relative, None, "error", "a link to a file outside the corpus; not read"))
+                        continue
+                found.append((file, relative))
+                problems += [issue(relative, None, "warning", note)] if note else []
+    return found, problems
+
+
+def readable_name(path: str) -> tuple[str, str | None]:
+    """A path as text that can be stored: bytes that are not UTF-8 in a file name become U+FFFD."""
+    try:
+        path.encode("utf-8")
+        return path, None
+    except UnicodeEncodeError:
+        shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return shown, "the file name is not valid UTF-8; it is shown with U+FFFD for the bytes that are not"
 
 
 SIDECAR = ".meta.json"  # NAME.meta.json beside NAME.pdf
@@ -98,7 +139,8 @@ def load_given(files: list[tuple[Path, str]]) -> tuple[dict[str, tuple[dict, str
 
 
 def assign_ids(files: list[tuple[Path, str]]) -> tuple[dict[str, str], list[dict]]:
-    """Report id per path; files that would share an id keep their extension in it."""
+    """Report id per path, unique: files that would share an id keep their extension in it, and
+    any that still clash (x/y.txt and x--y.txt) get -2, -3… in path order, with a warning."""
     by_id: dict[str, list[str]] = {}
     for _, path in files:
         by_id.setdefault(rows.report_id(path), []).append(path)
@@ -109,6 +151,15 @@ def assign_ids(files: list[tuple[Path, str]]) -> tuple[dict[str, str], list[dict
         if len(paths) > 1:
             issues.append(issue(paths[0], None, "warning", f"{', '.join(paths)} would share the id {rid!r}; "
                                                              "their ids keep the file extension"))
+    taken: set[str] = set()
+    for path in sorted(ids):
+        rid, n = ids[path], 1
+        while ids[path] in taken:
+            n += 1
+            ids[path] = f"{rid}-{n}"
+        if n > 1:
+            issues.append(issue(path, None, "warning", f"its id {rid!r} is another file's; it is {ids[path]!r}"))
+        taken.add(ids[path])
     return ids, issues
 
 
@@ -140,21 +191,41 @@ def plan(files: list[tuple[Path, str]], known: dict[str, tuple[int, int, str]]) 
     result = Plan(given=given)
     for row in problems + id_issues:
         result.issues.setdefault(row["source_path"], []).append(row)
-    first_with: dict[tuple, str] = {}
+    digests = {}
     for file, path in files:
-        stat = file.stat()
-        result.stats[path] = (stat.st_size, stat.st_mtime_ns)
-        old = known.get(path)
-        digest = old[2] if old and old[:2] == result.stats[path] else sha256(file.read_bytes())
-        if is_sidecar(path) or format_of(path) is None:
-            result.states[path] = FileState(digest, "", "", "")
+        try:
+            stat = file.stat()
+            result.stats[path] = (stat.st_size, stat.st_mtime_ns)
+            old = known.get(path)
+            digests[path] = old[2] if old and old[:2] == result.stats[path] else sha256(file.read_bytes())
+        except OSError as e:  # permission denied, vanished while walking
+            result.stats[path] = (0, 0)
+            digests[path] = f"unreadable: {e.strerror}"
+            result.issues.setdefault(path, []).append(issue(path, None, "error", f"cannot be read ({e.strerror})"))
+    # The same bytes read the same way give the same report, kept under the name that looks
+    # original (not 副本, copy, (1)); an empty file is an error each time.
+    copies: dict[tuple, list[str]] = {}
+    for _, path in files:
+        if not is_sidecar(path) and format_of(path) and result.stats[path][0]:
+            copies.setdefault((digests[path], format_of(path)), []).append(path)
+    original = {path: min(group, key=lambda p: (looks_like_a_copy(p), len(p), p))
+                for group in copies.values() for path in group}
+    for _, path in files:
+        if is_sidecar(path) or format_of(path) is None or digests[path].startswith("unreadable"):
+            result.states[path] = FileState(digests[path], "", "", "")
             continue
         values, origin = given.get(path, ({}, ""))
         given_json = json.dumps([values, origin], ensure_ascii=False, sort_keys=True) if values else ""
-        # The same bytes read the same way give the same report; an empty file is an error each time.
-        duplicate_of = first_with.setdefault((digest, format_of(path)), path) if result.stats[path][0] else path
-        result.states[path] = FileState(digest, ids[path], given_json, "" if duplicate_of == path else duplicate_of)
+        duplicate_of = original.get(path, path)
+        result.states[path] = FileState(digests[path], ids[path], given_json, "" if duplicate_of == path else duplicate_of)
     return result
+
+
+COPY_MARK = re.compile(r"(副本|拷贝|备份|copy|\(\d+\)|（\d+）|[-_ ]\d$|_bak|\.bak)", re.I)
+
+
+def looks_like_a_copy(path: str) -> bool:
+    return bool(COPY_MARK.search(re.sub(r"\.[^./]+$", "", path.rsplit("/", 1)[-1])))
 
 
 def parser_version() -> str:
@@ -237,25 +308,31 @@ class NothingBuilt(Exception):
 
 def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processes", scheduler: str | None = None,
           full: bool = False, progress: bool = False) -> Result:
-    files = find_files(paths)
+    """Build the database at db_path. The file at db_path is never written: a new file is built
+    beside it (from a copy of it, updated, when it can be reused) and moved into place whole, so
+    a server reading db_path sees the old database or the new one. One build at a time per db_path."""
+    with store.build_lock(db_path):
+        return _build(paths, db_path, jobs, kind, scheduler, full, progress)
+
+
+def _build(paths, db_path, jobs, kind, scheduler, full, progress) -> Result:
+    files, walk_issues = find_files(paths)
     version = parser_version()
     known = None if full else store.read_known(db_path, version)
     full = known is None
     known = known or {}
     the_plan = plan(files, {path: (row["size"], row["mtime_ns"], row["sha256"]) for path, row in known.items()})
+    for row in walk_issues:
+        the_plan.issues.setdefault(row["source_path"], []).append(row)
     todo = [(file, path) for file, path in files if _state(known.get(path)) != the_plan.states[path]]
     removed = [path for path in known if path not in the_plan.states]
     gone = removed + [path for _, path in todo if path in known]  # their rows are removed first
+    # Problems with files that are not among the files to build (unreadable folders, links) are
+    # recorded afresh by every build.
+    unwalked = [row for row in walk_issues if row["source_path"] not in the_plan.states]
 
-    # A full build writes a new file and moves it into place; an update edits the database in one transaction.
-    target = db_path.with_name(db_path.name + ".building") if full else db_path
-    if full:
-        target.unlink(missing_ok=True)
-    db = sqlite_utils.Database(target)
-    db.conn.create_function("bigram_document", 1, search.bigram_document, deterministic=True)
-    if full:
-        db.conn.execute("PRAGMA journal_mode = OFF")  # a new file: nothing to roll back to
-        db.conn.execute("PRAGMA synchronous = OFF")
+    target, state = store.building_files(db_path, copy=not full)
+    db = store.open_building(target, state, new=full)
     writer = store.Writer(db)
     try:
         db.conn.execute("begin")
@@ -266,6 +343,8 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
                                | {the_plan.states[path].report_id for _, path in todo if the_plan.states[path].report_id})
         for path in gone:
             store.forget(db, path, known[path]["report_id"])
+        store.forget_unwalked(db)
+        writer.add({"build_issues": unwalked})
         _write_files(writer, the_plan, todo, jobs, kind, scheduler, progress)
         writer.flush()
         if full:
@@ -286,6 +365,7 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
         reports = db.execute("select count(*) from reports").fetchone()[0]
         if reports == 0:
             raise NothingBuilt()
+        store.stamp(db)
         db.conn.commit()
         if full:
             db.execute("PRAGMA analysis_limit = 1000")  # statistics from a sample: seconds, not minutes
@@ -294,12 +374,11 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
         with contextlib.suppress(Exception):
             db.conn.rollback()
         db.close()
-        if full:
-            target.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+        state.unlink(missing_ok=True)
         raise
     db.close()
-    if full:
-        os.replace(target, db_path)
+    store.put_in_place(target, state, db_path)
     return Result("full" if full else "incremental", len(todo), len(removed), len(files) - len(todo), reports)
 
 
@@ -324,7 +403,9 @@ def _write_files(writer: store.Writer, the_plan: Plan, todo: list[tuple[Path, st
                 "report_id": state.report_id or None, "given": state.given or None,
                 "duplicate_of": state.duplicate_of or None}
         issues = the_plan.issues.get(path, [])
-        if is_sidecar(path):
+        if state.sha256.startswith("unreadable"):
+            writer.add({"build_files": [book], "build_issues": issues})
+        elif is_sidecar(path):
             writer.add({"build_files": [book], "build_issues": issues})
         elif format_of(path) is None:
             writer.add({"build_files": [book], "build_issues": issues + [
@@ -386,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no such file or folder: {', '.join(missing)}")
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    if not find_files(args.paths):
+    if not find_files(args.paths)[0]:
         parser.error(f"no files under {', '.join(map(str, args.paths))}")
     args.db.parent.mkdir(parents=True, exist_ok=True)
     progress = sys.stderr.isatty() if args.progress == "auto" else args.progress == "on"
@@ -395,10 +476,16 @@ def main(argv: list[str] | None = None) -> int:
     except NothingBuilt:
         print(f"no report could be read from {', '.join(map(str, args.paths))}; {args.db} was left as it was",
               file=sys.stderr)
-        return 1
+        return EXIT_NOTHING_READ
+    except Exception:  # a bug, a full disk: the old database stays, the traceback goes to a log
+        log = args.db.with_name(args.db.name + ".build-error.log")
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        print(f"the build failed with an internal error; {args.db} was left as it was. Details: {log}",
+              file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
     print(summary(args.db, result))
     print(f"wrote {args.db}")
-    return 0
+    return EXIT_BUILT
 
 
 if __name__ == "__main__":

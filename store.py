@@ -8,12 +8,17 @@ executemany for the bulk inserts.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
 import sqlite3
+import sys
 from pathlib import Path
 
 import sqlite_utils
 
-from parsers import checks
+from parsers import checks, search
 
 # Columns of every table, in display order, with their types.
 TABLES = {
@@ -70,14 +75,16 @@ TABLES = {
         "indexes": [["report_id"], ["severity"], ["source_path"]],
     },
 }
-# What the last build saw of each file, for incremental rebuilds (hidden on the site).
+# The build's own counts and parser version (public: the home page reads the counts).
 BOOKKEEPING = {
-    "build_files": {
-        "columns": {"path": str, "size": int, "mtime_ns": int, "sha256": str, "report_id": str, "given": str,
-                    "duplicate_of": str},
-        "pk": "path", "foreign_keys": [], "indexes": [],
-    },
     "build_info": {"columns": {"key": str, "value": str}, "pk": "key", "foreign_keys": [], "indexes": []},
+}
+# What the last build saw of each file, for incremental rebuilds: names and hashes of every
+# file, reports or not. Kept out of the published database, in a state file beside it
+# (DB.state, attached as `state` while building).
+STATE = {
+    "build_files": {"path": str, "size": int, "mtime_ns": int, "sha256": str, "report_id": str, "given": str,
+                    "duplicate_of": str},
 }
 # Full-text search over headings and section text, and report titles and agencies:
 # an index of character bigrams (parsers/search.py), so any query of one or more
@@ -93,8 +100,9 @@ class Writer:
 
     def __init__(self, db: sqlite_utils.Database, batch: int = 20000):
         self.db, self.batch = db, batch
-        self.buffers: dict[str, list[tuple]] = {name: [] for name in TABLES | BOOKKEEPING}
         self.columns = {name: list(spec["columns"]) for name, spec in (TABLES | BOOKKEEPING).items()}
+        self.columns |= {name: list(columns) for name, columns in STATE.items()}
+        self.buffers: dict[str, list[tuple]] = {name: [] for name in self.columns}
 
     def add(self, tables: dict[str, list[dict]]) -> None:
         for name, new_rows in tables.items():
@@ -115,6 +123,11 @@ class Writer:
 def create_tables(db: sqlite_utils.Database) -> None:
     for name, spec in (TABLES | BOOKKEEPING | DERIVED).items():
         db[name].create(spec["columns"], pk=spec["pk"], foreign_keys=spec["foreign_keys"])
+    types = {str: "text", int: "integer"}
+    for name, columns in STATE.items():  # sqlite-utils creates tables in main only
+        first, *rest = columns.items()
+        db.execute(f"create table state.[{name}] ([{first[0]}] text primary key, "
+                   + ", ".join(f"[{c}] {types[t]}" for c, t in rest) + ")")
     for name, columns in FTS.items():
         db.execute(f"create virtual table [{name}_fts] using fts5(document, content='', tokenize='unicode61')")
 
@@ -207,23 +220,101 @@ def record_counts(db: sqlite_utils.Database) -> None:
         db.execute("insert or replace into build_info (key, value) values (?, ?)", [key, db.execute(sql).fetchone()[0]])
 
 
+def state_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".state")
+
+
 def read_known(db_path: Path, version: str) -> dict[str, dict] | None:
-    """The last build's build_files rows by path, or None when a full build is needed."""
-    if not db_path.exists():
+    """The last build's build_files rows by path, or None when a full build is needed: no
+    database or state file, another parser version, or a state file from another build."""
+    if not db_path.exists() or not state_path(db_path).exists():
         return None
+    db = None
     try:
-        db = sqlite_utils.Database(db_path)
-        if "build_files" not in db.table_names() or "build_info" not in db.table_names():
-            return None
+        db = sqlite_utils.Database(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True))
+        db.execute("attach database ? as state", [f"file:{state_path(db_path)}?mode=ro"])
         info = dict(db.execute("select key, value from build_info").fetchall())
-        if info.get("parser_version") != version:
+        stamp = db.execute("select build_id from state.build_stamp").fetchone()
+        if info.get("parser_version") != version or not stamp or stamp[0] != info.get("build_id"):
             return None
-        return {row["path"]: row for row in db["build_files"].rows}
-    except sqlite3.DatabaseError:  # not a database, or a damaged one: build it anew
+        columns = list(STATE["build_files"])
+        return {row[0]: dict(zip(columns, row)) for row in db.execute("select * from state.build_files")}
+    except sqlite3.DatabaseError:  # not a database, a damaged one, or tables missing: build anew
         return None
     finally:
-        with contextlib.suppress(Exception):
+        if db is not None:
             db.close()
+
+
+# --- building beside the served file --------------------------------------------------------
+
+@contextlib.contextmanager
+def build_lock(db_path: Path):
+    """One build at a time per database: a second waits for the first, saying so."""
+    lock = db_path.with_name(db_path.name + ".lock")
+    with open(lock, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"another build of {db_path} is running; waiting for it to finish", file=sys.stderr)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            for stale in db_path.parent.glob(db_path.name + "*.building-*"):  # left by a build that died
+                stale.unlink(missing_ok=True)
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def building_files(db_path: Path, copy: bool) -> tuple[Path, Path]:
+    """The new database and state files this build writes: copies of the current ones for an
+    incremental update, else empty."""
+    target = db_path.with_name(f"{db_path.name}.building-{os.getpid()}")
+    state = db_path.with_name(f"{db_path.name}.state.building-{os.getpid()}")
+    for path in (target, state):
+        path.unlink(missing_ok=True)
+    if copy:
+        shutil.copyfile(db_path, target)
+        shutil.copyfile(state_path(db_path), state)
+    return target, state
+
+
+def open_building(target: Path, state: Path, new: bool) -> sqlite_utils.Database:
+    db = sqlite_utils.Database(target)
+    db.conn.create_function("bigram_document", 1, search.bigram_document, deterministic=True)
+    db.execute("attach database ? as state", [str(state)])
+    # Private files, deleted if the build fails: nothing to roll back to, no journal needed.
+    for schema in ("main", "state"):
+        db.conn.execute(f"PRAGMA {schema}.journal_mode = OFF")
+        db.conn.execute(f"PRAGMA {schema}.synchronous = OFF")
+    return db
+
+
+def stamp(db: sqlite_utils.Database) -> None:
+    """The same mark in the database and its state file, derived from the files built (so the
+    same corpus gives the same database): a state file from another build is not used."""
+    digest = hashlib.sha256()
+    for row in db.execute("select path, sha256, report_id, given, duplicate_of from state.build_files order by path"):
+        digest.update(repr(row).encode())
+    build_id = digest.hexdigest()[:16]
+    db.execute("insert or replace into build_info (key, value) values ('build_id', ?)", [build_id])
+    db.execute("create table if not exists state.build_stamp (build_id text)")
+    db.execute("delete from state.build_stamp")
+    db.execute("insert into state.build_stamp values (?)", [build_id])
+
+
+def put_in_place(target: Path, state: Path, db_path: Path) -> None:
+    """Move the new files into place, each in one rename (readers see the old file or the new)."""
+    for path in (target, state):
+        with open(path, "rb+") as f:
+            os.fsync(f.fileno())
+    os.replace(state, state_path(db_path))
+    os.replace(target, db_path)
+
+
+def forget_unwalked(db: sqlite_utils.Database) -> None:
+    """Issues about paths that are not files of the corpus (folders, links): each build records them anew."""
+    db.execute("delete from build_issues where source_path not in (select path from build_files)")
 
 
 # --- pre-aggregated tables ----------------------------------------------------------------
