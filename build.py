@@ -36,7 +36,7 @@ import sqlite_utils
 
 import store
 from parsers import data, rows
-from parsers.batch import Job, issue, parse_chunk
+from parsers.batch import Job, issue, limit_worker_memory, parse_chunk
 from parsers.decode import format_of, sha256
 from store import BOOKKEEPING, DERIVED, FTS, TABLES  # noqa: F401  (the schema, for tests and tools)
 
@@ -266,7 +266,7 @@ def executor(kind: str, jobs: int, scheduler: str | None):
     elif jobs == 1:
         yield InlineExecutor()
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=limit_worker_memory) as pool:
             yield pool
 
 
@@ -283,12 +283,19 @@ def parsed(pool, work: list[tuple[Job, Path]], workers: int, chunk: int = 32):
     A file's bytes are read when its task is sent, and kept only by the task."""
     in_flight: collections.deque = collections.deque()
     for start in range(0, len(work), chunk):
-        batch = [dataclasses.replace(job, data=file.read_bytes()) for job, file in work[start:start + chunk]]
+        batch = [_with_bytes(job, file) for job, file in work[start:start + chunk]]
         in_flight.append(pool.submit(parse_chunk, batch))
         while len(in_flight) > 3 * workers:
             yield from in_flight.popleft().result()
     while in_flight:
         yield from in_flight.popleft().result()
+
+
+def _with_bytes(job: Job, file: Path) -> Job:
+    try:
+        return dataclasses.replace(job, data=file.read_bytes())
+    except OSError as e:  # gone or locked since it was planned
+        return dataclasses.replace(job, unreadable=e.strerror or str(e))
 
 
 # --- the build ----------------------------------------------------------------------------

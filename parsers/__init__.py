@@ -9,11 +9,35 @@ no shared state, so files can be parsed in any order or in parallel.
 
 from __future__ import annotations
 
+import math
+import re
+
 from . import checks, decode, document, figures, harmonise, readers, reading, tables
 from .model import Issue, ParsedReport, Source
 
 # Metadata a file's own page (HTML meta tags) or a sidecar may supply.
 GIVEN_FIELDS = ("source_url", "agency", "year", "title", "published_date")
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the regulations date from 2007; anything outside is not a report year
+LARGEST = 2 ** 63 - 1  # SQLite's integers
+
+
+def is_web_address(value) -> bool:
+    """Only http(s) addresses become links (never javascript:, data:, file:)."""
+    return isinstance(value, str) and bool(re.match(r"https?://[^\s<>\"']+$", value.strip(), re.I))
+
+
+def keep_in_range(report: ParsedReport) -> list[Issue]:
+    """A number too large for a count (a 20-digit run, a typo) is kept as written, its value
+    NULL, with a warning: never an overflow, never a rounded guess."""
+    issues = []
+    cells = ([m.cell for m in report.metrics] + [o.cell for o in report.outcomes]
+             + [r.cell for r in report.review_litigation])
+    for cell in cells:
+        if cell.value is not None and not (-LARGEST <= cell.value <= LARGEST and math.isfinite(cell.value)):
+            issues.append(Issue("warning", f"the number {cell.value_raw[:40]!r} is too large to be a count; "
+                                           "it is stored as written, with no value"))
+            cell.value = None
+    return issues
 
 
 def parse_report(path: str, data: bytes, given: dict | None = None, given_by: str = "sidecar") -> ParsedReport:
@@ -58,6 +82,7 @@ def parse_report(path: str, data: bytes, given: dict | None = None, given_by: st
                                                     report.template)
     report.outcomes = found.outcomes + outcomes
     report.review_litigation = found.review_litigation + review
+    report.issues += keep_in_range(report)
     report.checks = checks.run(report)
     report.reading = reading.assess(report, found)
     report.issues += report.reading.issues
@@ -75,9 +100,16 @@ def fill_metadata(report: ParsedReport, values: dict, origin: str) -> list[Issue
         if name == "year":
             try:
                 value = int(value)
-            except (TypeError, ValueError):
-                issues.append(Issue("warning", f"{origin} gives year {value!r}, which is not a year; ignored"))
+            except (TypeError, ValueError, OverflowError):
+                value = None
+            if value is None or not FIRST_YEAR <= value <= LAST_YEAR:
+                issues.append(Issue("warning", f"{origin} gives year {values.get(name)!r}, which is not a year "
+                                               "a report can cover; ignored"))
                 continue
+        if name == "source_url" and not is_web_address(value):
+            issues.append(Issue("warning", f"{origin} gives source_url {str(value)[:80]!r}, which is not an http(s) "
+                                           "address; ignored"))
+            continue
         holder = report.source if name == "source_url" else report.metadata
         current = getattr(holder, name)
         guessed = name == "year" and report.metadata.year_guess and origin != "page"

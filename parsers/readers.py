@@ -257,7 +257,11 @@ def find_article(root, rules: dict):
         return _chinese(element.text_content()) - links
     total = own(body)
     if total < rules["min_article_chars"]:
-        return None
+        # A short page is still a report when its title names one and its text has a report's words.
+        title = " ".join(root.xpath("//title/text()|//h1//text()|//meta[@name='ArticleTitle']/@content"))
+        names_a_report = re.search(data.load("document")["title_pattern"].replace("$", ""), re.sub(r"\s+", "", title))
+        text = "".join(body.xpath(".//text()[not(ancestor::a)]"))
+        return body if names_a_report and any(w in text for w in rules["report_words"]) else None
     best = body
     while True:
         bigger = [child for child in best if isinstance(child.tag, str) and own(child) >= rules["article_share"] * total]
@@ -293,15 +297,24 @@ def html_lines(element, block_tags: set[str]) -> list[str]:
     return lines
 
 
+# A statistics table has tens of rows and at most ~20 columns; a grid past these bounds is
+# cut (a hostile page of rowspan=200 colspan=50 cells would otherwise take gigabytes).
+MAX_GRID_ROWS, MAX_GRID_COLUMNS = 1000, 100
+
+
 def html_grid(table) -> Grid:
     grid: Grid = []
     covered: set[tuple[int, int]] = set()
-    for r, tr in enumerate(table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")):
+    rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")[:MAX_GRID_ROWS]
+    for r, tr in enumerate(rows):
         row: list[str | None] = []
         for td in tr.xpath("./td|./th"):
             while (r, len(row)) in covered:
                 row.append(None)
-            rowspan, colspan = _span(td.get("rowspan"), 200), _span(td.get("colspan"), 50)
+            if len(row) >= MAX_GRID_COLUMNS:
+                break
+            rowspan = min(_span(td.get("rowspan"), 200), len(rows) - r)
+            colspan = min(_span(td.get("colspan"), 50), MAX_GRID_COLUMNS - len(row))
             c = len(row)
             row.append(" ".join(td.text_content().split()))
             row += [None] * (colspan - 1)
@@ -337,6 +350,8 @@ def read_pdf(data_: bytes) -> Extracted:
                     lines.append(line)
                 chars += len(page.chars)
                 page.close()
+    except MemoryError:
+        raise
     except Exception as e:  # pdfminer raises many kinds for damaged files
         cause = e.__cause__ or e.__context__ or e
         if isinstance(e, PDFPasswordIncorrect) or isinstance(cause, PDFPasswordIncorrect) or "password" in str(e).lower():
@@ -347,8 +362,11 @@ def read_pdf(data_: bytes) -> Extracted:
     return Extracted("\n".join(lines), page_starts=page_starts)
 
 
+MAX_PDF_RULES = 2000  # ruling lines on a page past which its tables are not looked for (a hostile grid)
+
+
 def pdf_page_lines(page) -> list[str]:
-    tables = page.find_tables()
+    tables = page.find_tables() if len(page.lines) + len(page.rects) <= MAX_PDF_RULES else []
     boxes = [t.bbox for t in tables]
 
     def outside(obj) -> bool:
