@@ -96,7 +96,10 @@ def test_bundle_serves_the_site_and_json(bundle_site, db):
     assert {"ogi_site.py", "ogi_links.py"} <= set(plugins)
     settings = httpx.get(bundle_site + "/-/settings.json").json()
     assert settings["suggest_facets"] is False and settings["sql_time_limit_ms"] == 3000
-    assert httpx.get(bundle_site + "/-/databases.json").json()[0]["is_mutable"] is False
+    # Served immutable: only an immutable database is offered for download, with its hash as ETag
+    # (/-/databases, which would say so, is not public: it shows the server's paths).
+    download = httpx.head(bundle_site + "/ogi.db")
+    assert download.status_code == 200 and len(download.headers["etag"].strip('"')) == 64
 
     home = httpx.get(bundle_site + "/")
     assert "政府信息公开工作年度报告数据库" in home.text

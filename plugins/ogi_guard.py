@@ -1,0 +1,148 @@
+"""A public site that no URL can bring down.
+
+- Every value a query makes or reads is at most MAX_VALUE_BYTES (SQLite's length limit:
+  `zeroblob(1000000000)` is an error, not 1 GB in memory); the functions that only make
+  large values out of nothing (zeroblob, randomblob, printf/format padding) are not
+  available; and a query whose rows grow the server by more than QUERY_MEMORY is stopped
+  like one that runs too long: a clear 400.
+- Arbitrary SQL (`?sql=`) runs one request at a time, so a few slow visitors hold one of
+  Datasette's SQL threads, never all of them: pages and canned queries stay fast. It cannot
+  be streamed (`_stream=1` is for tables), and no response is larger than MAX_RESPONSE_BYTES.
+- The server's own paths stay private: `pragma_database_list` shows no file names, and the
+  debug pages that reveal internals (/-/threads, /-/databases, /-/messages…) are not served.
+- Every response carries security headers, with a Content-Security-Policy the site's own
+  scripts and charts satisfy (all served from this site).
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import sqlite3
+import time
+from urllib.parse import parse_qs
+
+import datasette.database
+from datasette import hookimpl
+
+MAX_VALUE_BYTES = 2 * 1024 * 1024  # a 100-page report's text is a few hundred KB
+GENERATORS = {"zeroblob", "randomblob", "printf", "format"}
+QUERY_MEMORY = 256 * 1024 * 1024
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+CUSTOM_SQL_AT_ONCE = 1
+CUSTOM_SQL_WAIT = 10  # seconds a custom query may wait for its turn before a 503
+PRIVATE_PATHS = ("/-/threads", "/-/databases", "/-/messages", "/-/actor", "/-/permissions", "/-/allow-debug",
+                 "/-/patterns", "/-/auth-token", "/-/create-token", "/-/logout", "/-/api")
+HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+                                 b"style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+                                 b"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+]
+
+
+def _authorize(action, arg1, arg2, database, trigger):
+    # The file column of pragma_database_list reads as NULL: the server's paths are its own.
+    if action == sqlite3.SQLITE_READ and arg1 == "pragma_database_list" and arg2 == "file":
+        return sqlite3.SQLITE_IGNORE
+    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in GENERATORS:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+@hookimpl
+def prepare_connection(conn):
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    conn.set_authorizer(_authorize)
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@contextlib.contextmanager
+def _time_and_memory_limit(conn, ms):
+    """Datasette's sqlite_timelimit, which also stops a query whose rows grow the process by
+    more than QUERY_MEMORY (checked every 1,000 SQLite instructions: reading the resident
+    size costs a few microseconds, the instructions about 80)."""
+    deadline = time.perf_counter() + ms / 1000
+    ceiling = _resident_bytes() + QUERY_MEMORY if os.path.exists("/proc/self/statm") else None
+    def handler():
+        if time.perf_counter() >= deadline or (ceiling and _resident_bytes() > ceiling):
+            return 1
+        return 0
+
+    conn.set_progress_handler(handler, 1000 if ms > 20 else 1)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, 1000)
+
+
+# Datasette applies its time limit through this function; the memory limit joins it there.
+datasette.database.sqlite_timelimit = _time_and_memory_limit
+
+
+def _is_custom_sql(scope) -> bool:
+    return "sql" in parse_qs(scope.get("query_string", b"").decode("latin-1"))
+
+
+def _refuse(status: int, message: str, scope) -> tuple[dict, dict]:
+    wants_json = scope["path"].endswith(".json")
+    body = (json.dumps({"ok": False, "error": message, "status": status}, ensure_ascii=False) if wants_json
+            else f"<!DOCTYPE html><meta charset=utf-8><title>{status}</title><p>{message}</p>").encode("utf-8")
+    kind = b"application/json; charset=utf-8" if wants_json else b"text/html; charset=utf-8"
+    return ({"type": "http.response.start", "status": status, "headers": [(b"content-type", kind)] + HEADERS},
+            {"type": "http.response.body", "body": body})
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    custom_sql = asyncio.Semaphore(CUSTOM_SQL_AT_ONCE)
+
+    def wrap(app):
+        async def guarded(scope, receive, send):
+            if scope.get("type") != "http":
+                return await app(scope, receive, send)
+            path = scope["path"]
+
+            async def refuse(status, message):
+                for event in _refuse(status, message, scope):
+                    await send(event)
+
+            if path.startswith(PRIVATE_PATHS):
+                return await refuse(404, "Not found")
+            is_sql = _is_custom_sql(scope)
+            if is_sql and b"_stream=" in scope.get("query_string", b""):
+                return await refuse(400, "Results of custom SQL cannot be streamed; page through them with "
+                                         "LIMIT and OFFSET, or stream a table (its .csv with _stream=1).")
+            held = {}
+
+            async def bounded_send(event):
+                if event["type"] == "http.response.start":
+                    held["start"] = dict(event, headers=[h for h in event.get("headers", [])
+                                                         if h[0].lower() not in dict(HEADERS)] + HEADERS)
+                    return
+                if "start" in held:
+                    start = held.pop("start")
+                    if not event.get("more_body") and len(event.get("body", b"")) > MAX_RESPONSE_BYTES:
+                        return await refuse(400, f"The response would be larger than {MAX_RESPONSE_BYTES // 2**20} MB; "
+                                                 "ask for fewer rows or shorter values.")
+                    await send(start)
+                await send(event)
+
+            if not is_sql:
+                return await app(scope, receive, bounded_send)
+            try:
+                await asyncio.wait_for(custom_sql.acquire(), CUSTOM_SQL_WAIT)
+            except asyncio.TimeoutError:
+                return await refuse(503, "Other custom SQL queries are running; try again in a few seconds.")
+            try:
+                await app(scope, receive, bounded_send)
+            finally:
+                custom_sql.release()
+        return guarded
+    return wrap
