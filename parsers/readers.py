@@ -204,7 +204,7 @@ def read_markup(markup: str, decoded: Decoded) -> Extracted:
             script.addprevious(holder)
     for element in root.xpath("|".join(f"//{tag}" for tag in rules["drop_tags"])):
         element.drop_tree()
-    article = find_article(root, rules)
+    article = find_article(root, rules, hints.get("title"))
     if article is None:
         raise UnreadableFile("the page has no article: no part of it holds enough Chinese text to be a report")
     lines = html_lines(article, set(rules["block_tags"]))
@@ -242,7 +242,7 @@ def _chinese(text: str) -> int:
     return len(re.findall(r"[\u4e00-\u9fff]", text))
 
 
-def find_article(root, rules: dict):
+def find_article(root, rules: dict, title: str | None = None):
     """The element that holds the report: a known CMS container, else the smallest
     element holding most of the page's Chinese text that is not link text."""
     for selector in rules["article_selectors"]:
@@ -258,8 +258,7 @@ def find_article(root, rules: dict):
     total = own(body)
     if total < rules["min_article_chars"]:
         # A short page is still a report when its title names one and its text has a report's words.
-        title = " ".join(root.xpath("//title/text()|//h1//text()|//meta[@name='ArticleTitle']/@content"))
-        names_a_report = re.search(data.load("document")["title_pattern"].replace("$", ""), re.sub(r"\s+", "", title))
+        names_a_report = title and re.search(data.load("document")["title_pattern"].replace("$", ""), re.sub(r"\s+", "", title))
         text = "".join(body.xpath(".//text()[not(ancestor::a)]"))
         return body if names_a_report and any(w in text for w in rules["report_words"]) else None
     best = body
