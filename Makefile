@@ -6,15 +6,14 @@ DB := data/ogi.db
 INSPECT := data/inspect.json
 HOST ?= 127.0.0.1
 PORT ?= 8001
-# A read-only public site: immutable database, no suggested facets, bounded SQL.
-DATASETTE_OPTIONS := -m metadata.yml --template-dir templates --plugins-dir plugins \
-	--setting suggest_facets off --setting sql_time_limit_ms 3000 --setting default_cache_ttl 600 --cors
+# A read-only public site, immutable, with the options in serving.py (their one place).
+DATASETTE_OPTIONS = $(shell $(PYTHON) serving.py options)
 
 # Debian packages: Chromium for the browser tests, antiword for legacy .doc/.wps
 # reports, CJK fonts so screenshots show Chinese.
 SYSTEM_PACKAGES := chromium antiword fonts-noto-cjk
 
-.PHONY: install system build serve test score clean bundle static publish corpus bench
+.PHONY: install system build serve test test-fast score clean bundle static publish corpus bench
 
 install: system $(VENV)/.installed
 
@@ -38,6 +37,10 @@ serve: build
 
 test: install
 	$(BIN)/python -m pytest
+
+# The fast layer: parsers, build, site; no Chromium, deploy bundle or synthetic corpora.
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not browser and not deploy"
 
 clean:
 	rm -rf $(VENV) data dist .pytest_cache

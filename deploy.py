@@ -36,8 +36,7 @@ from datasette.utils import tilde_decode, tilde_encode
 
 ROOT = Path(__file__).resolve().parent
 DATABASE = "ogi"
-# The same settings `make serve` uses: a read-only public site.
-SETTINGS = {"suggest_facets": "off", "sql_time_limit_ms": "3000", "default_cache_ttl": "600"}
+from serving import SETTINGS, setting_options  # the settings every way of serving uses
 # What a deployment installs: the project's pins, every transitive version fixed.
 PIP_INSTALL = "-r plugins/requirements.txt -c plugins/constraints.txt"
 
@@ -70,8 +69,7 @@ def publish_arguments(db: Path, plugins: Path) -> list[str]:
     arguments = [str(db), "--metadata", str(ROOT / "metadata.yml"),
                  "--template-dir", str(ROOT / "templates"), "--plugins-dir", str(plugins),
                  f"--install={PIP_INSTALL}", "--version-note", version_note()]
-    settings = " ".join(f"--setting {name} {value}" for name, value in SETTINGS.items())
-    return arguments + [f"--extra-options={settings}"]
+    return arguments + [f"--extra-options={' '.join(setting_options())}"]
 
 
 def version_note() -> str:

@@ -31,12 +31,11 @@ from datasette.utils import tilde_encode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 import corpus  # noqa: E402
-from deploy import SETTINGS  # noqa: E402  (the settings every deployment serves with)
+import serving  # noqa: E402  (the options every way of serving uses)
 
 WORK = ROOT / "build" / "bench"
 REPEAT = 7  # requests per URL, after one warm-up
-SERVE = ["-m", "metadata.yml", "--template-dir", "templates", "--plugins-dir", "plugins", "--cors",
-         *[part for name, value in SETTINGS.items() for part in ("--setting", name, value)]]
+SERVE = serving.options()
 
 
 def read_time(folder: Path) -> float:

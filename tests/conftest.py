@@ -5,7 +5,9 @@ templates and plugins."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -20,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import build  # noqa: E402
+from serving import serve_command  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -43,10 +46,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+STARTED_GROUPS: list[int] = []  # process groups of the servers the tests started
+
+
 @contextlib.contextmanager
 def serving(command: list[str], port: int, ready_path: str = "/", **popen):
-    """Base URL of a server started with `command`, listening on 127.0.0.1:port; stopped afterwards."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen)
+    """Base URL of a server started with `command`, listening on 127.0.0.1:port; stopped afterwards,
+    with everything it started (its own process group: `sh -c` and the server under it)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                               **popen)
+    STARTED_GROUPS.append(process.pid)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -58,24 +67,53 @@ def serving(command: list[str], port: int, ready_path: str = "/", **popen):
                 break
             time.sleep(0.2)
     else:
-        process.kill()
+        _stop(process)
         raise RuntimeError(f"{command[0]} did not start: " + process.stdout.read().decode(errors="replace"))
     if process.poll() is not None:
         raise RuntimeError(f"{command} exited: " + process.stdout.read().decode(errors="replace"))
     try:
         yield base
     finally:
-        process.terminate()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
         process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def still_running(groups: list[int]) -> list[str]:
+    """Command lines of processes left in these process groups."""
+    left = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) in groups:  # the process group id
+                left.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+    return left
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """`make test` leaves nothing running: every server a test started is gone."""
+    left = still_running(STARTED_GROUPS)
+    if left:
+        print("\nservers left running by the tests:\n  " + "\n  ".join(left))
+        session.exitstatus = 1
 
 
 def datasette(db: Path):
-    """Base URL of a running Datasette serving `db`, started the way `make serve` starts it."""
+    """Base URL of a running Datasette serving `db`, started the way `make serve` starts it
+    (`make build` writes the inspect file; so does this)."""
     port = _free_port()
-    return serving(
-        [sys.executable, "-m", "datasette", "serve", "-i", str(db), "-m", "metadata.yml",
-         "--template-dir", "templates", "--plugins-dir", "plugins", "--setting", "suggest_facets", "off", "--cors",
-         "-h", "127.0.0.1", "-p", str(port)], port, "/-/versions.json", cwd=ROOT)
+    inspect = db.with_name(db.name + ".inspect.json")
+    subprocess.run([sys.executable, "-m", "datasette", "inspect", str(db), "--inspect-file", str(inspect)], check=True)
+    return serving([sys.executable, "-m", "datasette", *serve_command(db, inspect, "127.0.0.1", port)],
+                   port, "/-/versions.json", cwd=ROOT)
 
 
 @pytest.fixture(scope="session")

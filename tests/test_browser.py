@@ -8,6 +8,8 @@ import pytest
 
 from conftest import SHOTS, new_tab
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def page(chromium):

@@ -58,9 +58,10 @@ def test_nothing_built_keeps_the_old_database(tmp_path):
     assert not list(tmp_path.glob("*.building"))
 
 
-@pytest.fixture()
-def messy_corpus(tmp_path):
-    """The seeds plus the broken files a crawl brings."""
+@pytest.fixture(scope="module")
+def messy_corpus(tmp_path_factory):
+    """The seeds plus the broken files a crawl brings (built once for the module)."""
+    tmp_path = tmp_path_factory.mktemp("messy")
     folder = tmp_path / "reports"
     shutil.copytree(ROOT / "reports", folder)
     (folder / "empty.txt").write_bytes(b"")

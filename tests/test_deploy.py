@@ -22,6 +22,8 @@ from conftest import ROOT, SHOTS, _free_port, new_tab, serving
 
 import deploy
 
+pytestmark = pytest.mark.deploy
+
 PLUGINS = ["datasette-vega", "datasette-template-sql", "datasette-dashboards"]
 LIVE = "https://live.example.org"
 

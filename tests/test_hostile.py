@@ -20,11 +20,14 @@ import pytest
 import build
 from conftest import ROOT, _free_port, serving
 from parsers import batch
+from serving import serve_command
 
 SEED_2016 = ROOT / "reports" / "000_680e7faf37592182.txt"
 FURONG_2021 = ROOT / "reports" / "003_85b1cd000e56671f.txt"
 GOOD = [SEED_2016, FURONG_2021, ROOT / "reports" / "017_pingtan_zone_2022.txt"]
 
+
+pytestmark = pytest.mark.slow
 
 def rows(db, sql, params=()):
     conn = sqlite3.connect(db)
@@ -243,9 +246,7 @@ def test_a_rebuild_while_the_site_serves_gives_old_or_new_answers_never_errors(t
     for n in range(3):
         (corpus / f"added-{n}.txt").write_bytes(SEED_2016.read_bytes().replace("君山区".encode(), f"加{n}区".encode()))
     port = _free_port()
-    command = [str(ROOT / ".venv" / "bin" / "datasette") if (ROOT / ".venv").exists() else "datasette", "serve", "-i",
-               str(db), "-m", "metadata.yml", "--template-dir", "templates", "--plugins-dir", "plugins",
-               "-h", "127.0.0.1", "-p", str(port)]
+    command = [sys.executable, "-m", "datasette", *serve_command(db, None, "127.0.0.1", port)]
     answers, errors = [], []
     with serving(command, port, "/-/versions.json", cwd=ROOT) as site:
         rebuild = threading.Thread(target=build.main, args=(["--db", str(db), "--jobs", "1", str(corpus)],))
@@ -272,9 +273,7 @@ def _resident_mb(pid: int) -> float:
 
 def test_hostile_urls_leave_the_server_alive_small_and_quick(built_db):
     port = _free_port()
-    command = [str(ROOT / ".venv" / "bin" / "datasette"), "serve", "-i", str(built_db), "-m", "metadata.yml",
-               "--template-dir", "templates", "--plugins-dir", "plugins", "--setting", "sql_time_limit_ms", "3000",
-               "-h", "127.0.0.1", "-p", str(port)]
+    command = [sys.executable, "-m", "datasette", *serve_command(built_db, None, "127.0.0.1", port)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     site = f"http://127.0.0.1:{port}"
     try:

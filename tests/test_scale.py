@@ -21,6 +21,8 @@ from parsers.search import fts_query
 sys.path.insert(0, str(ROOT / "bench"))
 import corpus  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 N = 120
 
 
