@@ -110,6 +110,7 @@ def datasette(db: Path):
     """Base URL of a running Datasette serving `db`, started the way `make serve` starts it
     (`make build` writes the inspect file; so does this)."""
     port = _free_port()
+    db = Path(db)
     inspect = db.with_name(db.name + ".inspect.json")
     subprocess.run([sys.executable, "-m", "datasette", "inspect", str(db), "--inspect-file", str(inspect)], check=True)
     return serving([sys.executable, "-m", "datasette", *serve_command(db, inspect, "127.0.0.1", port)],
