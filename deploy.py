@@ -55,12 +55,16 @@ class DeployError(Exception):
 # --- bundle and publish -------------------------------------------------------------------
 
 def stage_plugins(into: Path) -> Path:
-    """The plugins folder a deployment carries: our plugins, the parsers package, the pins."""
+    """The plugins folder a deployment carries: our plugins, the pins, and the project itself as
+    a wheel (the search plugin imports parsers.search), listed with the requirements."""
     plugins = into / "plugins"
     shutil.copytree(ROOT / "plugins", plugins, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "parsers", plugins / "parsers", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("requirements.txt", "constraints.txt"):
-        shutil.copy(ROOT / name, plugins / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--wheel-dir", str(plugins), str(ROOT)], check=True, cwd=into)
+    wheel = next(plugins.glob("ogi_reports-*.whl")).name
+    shutil.copy(ROOT / "constraints.txt", plugins / "constraints.txt")
+    requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    (plugins / "requirements.txt").write_text(requirements + f"plugins/{wheel}\n", encoding="utf-8")
     return plugins
 
 

@@ -28,10 +28,10 @@ import httpx
 import psutil
 from datasette.utils import tilde_encode
 
+import serving  # the options every way of serving uses
+from bench import corpus
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
-import corpus  # noqa: E402
-import serving  # noqa: E402  (the options every way of serving uses)
 
 WORK = ROOT / "build" / "bench"
 REPEAT = 7  # requests per URL, after one warm-up

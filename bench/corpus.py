@@ -23,11 +23,10 @@ import random
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from parsers.data import templates
+from parsers.regions import divisions, level
 
-from parsers.data import templates  # noqa: E402
-from parsers.regions import divisions, level  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEPARTMENTS = ["人民政府", "人民政府办公室", "教育局", "公安局", "财政局", "自然资源局", "生态环境局",
                "住房和城乡建设局", "交通运输局", "水利局", "农业农村局", "卫生健康委员会", "市场监督管理局",

@@ -9,7 +9,8 @@ import threading
 import traceback
 from dataclasses import dataclass, field
 
-from . import parse_report, rows
+from . import rows
+from .pipeline import parse_report
 from .decode import UnreadableFile
 
 

@@ -8,19 +8,11 @@ exactly the rows that contain them. `fts_query(q)` is the same function for
 canned queries and custom pages.
 """
 
-import sys
-from pathlib import Path
-
 from datasette import hookimpl
 from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
-# The project's parsers package: beside plugins/ in the repository, inside it in a
-# deployed bundle (deploy.py stages it there).
-_HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(_HERE.parent if (_HERE.parent / "parsers").is_dir() else _HERE))
-
-from parsers.search import fts_query  # noqa: E402
+from parsers.search import fts_query  # the project's package, installed (a deployment installs its wheel)
 
 ROBOTS = """User-agent: *
 Disallow: /ogi?sql=

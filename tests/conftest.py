@@ -19,7 +19,6 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 import build  # noqa: E402
 from serving import serve_command  # noqa: E402

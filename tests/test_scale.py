@@ -18,8 +18,7 @@ from conftest import ROOT
 import build
 from parsers.search import fts_query
 
-sys.path.insert(0, str(ROOT / "bench"))
-import corpus  # noqa: E402
+from bench import corpus
 
 pytestmark = pytest.mark.slow
 
