@@ -23,9 +23,11 @@ import contextlib
 import csv
 import dataclasses
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
+import shutil
 import sys
 import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -228,12 +230,26 @@ def looks_like_a_copy(path: str) -> bool:
     return bool(COPY_MARK.search(re.sub(r"\.[^./]+$", "", path.rsplit("/", 1)[-1])))
 
 
+# What else decides what the parsers read: the packages that read the formats and hold the
+# reference data (divisions, traditional characters), and the converters for legacy Word.
+READING_PACKAGES = ("charset-normalizer", "cpca", "opencc-python-reimplemented", "lxml", "cssselect", "pdfplumber",
+                    "pdfminer.six", "python-docx", "PyYAML")
+CONVERTERS = ("antiword", "soffice", "libreoffice")
+
+
 def parser_version() -> str:
-    """A digest of the parsers' code and data: a change means every file is parsed again."""
+    """A digest of the parsers' code and data, the versions of the packages they read with, and
+    which converters are installed: a change in any means every file is parsed again (a .doc that
+    failed before antiword was installed is read once it is)."""
     digest = hashlib.sha256()
     for file in sorted((ROOT / "parsers").rglob("*")):
         if file.is_file() and file.suffix in (".py", ".yml", ".json"):
             digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0" + file.read_bytes())
+    for package in READING_PACKAGES:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            digest.update(f"{package}=={importlib.metadata.version(package)}\0".encode())
+    for converter in CONVERTERS:
+        digest.update(f"{converter}:{bool(shutil.which(converter))}\0".encode())
     return digest.hexdigest()[:16]
 
 

@@ -152,3 +152,15 @@ def test_progress_bar_only_on_a_terminal(synthetic, tmp_path):
     assert "file/s" not in quiet.stderr and "%|" not in quiet.stderr
     shown = subprocess.run(command + ["--progress", "on", "--full"], capture_output=True, text=True, check=True)
     assert f"{N}/{N}" in shown.stderr and "file" in shown.stderr
+
+
+def test_installing_a_converter_means_a_full_build(synthetic, tmp_path, monkeypatch):
+    db = tmp_path / "ogi.db"
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no converter on the PATH
+    build.build([synthetic], db, jobs=2)
+    assert build.build([synthetic], db, jobs=2).mode == "incremental"
+    converter = tmp_path / "bin" / "antiword"  # now one is installed
+    converter.write_text("#!/bin/sh\n")
+    converter.chmod(0o755)
+    assert build.build([synthetic], db, jobs=2).mode == "full"
