@@ -37,10 +37,9 @@ from pathlib import Path
 import sqlite_utils
 
 import store
-from parsers import data, rows
-from parsers.batch import Job, issue, limit_worker_memory, parse_chunk
+from parsers.batch import Job, limit_worker_memory, parse_chunk
 from parsers.decode import format_of, sha256
-from store import BOOKKEEPING, DERIVED, FTS, TABLES  # noqa: F401  (the schema, for tests and tools)
+from store import BOOKKEEPING, DERIVED, FTS, TABLES, issue_row as issue, report_id  # noqa: F401  (schema for tests)
 
 ROOT = Path(__file__).resolve().parent
 # Exit codes: built; no report could be read; bad arguments (argparse's); an internal error.
@@ -145,11 +144,11 @@ def assign_ids(files: list[tuple[Path, str]]) -> tuple[dict[str, str], list[dict
     any that still clash (x/y.txt and x--y.txt) get -2, -3… in path order, with a warning."""
     by_id: dict[str, list[str]] = {}
     for _, path in files:
-        by_id.setdefault(rows.report_id(path), []).append(path)
+        by_id.setdefault(report_id(path), []).append(path)
     ids, issues = {}, []
     for rid, paths in by_id.items():
         for path in paths:
-            ids[path] = rid if len(paths) == 1 else rows.report_id(path.replace(".", "-"))
+            ids[path] = rid if len(paths) == 1 else report_id(path.replace(".", "-"))
         if len(paths) > 1:
             issues.append(issue(paths[0], None, "warning", f"{', '.join(paths)} would share the id {rid!r}; "
                                                              "their ids keep the file extension"))
@@ -358,41 +357,19 @@ def _build(paths, db_path, jobs, kind, scheduler, full, progress) -> Result:
     db = store.open_building(target, state, new=full)
     writer = store.Writer(db)
     try:
-        db.conn.execute("begin")
-        if full:
-            store.create_tables(db)
-        else:
-            store.mark_changed(db, {known[path]["report_id"] for path in gone if known[path]["report_id"]}
-                               | {the_plan.states[path].report_id for _, path in todo if the_plan.states[path].report_id})
+        store.begin(db, full, {known[path]["report_id"] for path in gone if known[path]["report_id"]}
+                    | {the_plan.states[path].report_id for _, path in todo if the_plan.states[path].report_id})
         for path in gone:
             store.forget(db, path, known[path]["report_id"])
         store.forget_unwalked(db)
         writer.add({"build_issues": unwalked})
         _write_files(writer, the_plan, todo, jobs, kind, scheduler, progress)
         writer.flush()
-        if full:
-            writer.add({"labels": data.official_labels()})
-            writer.flush()
-            store.create_indexes(db)
-            for name in FTS:
-                store.fts_rows(db, name, "1", [])
-        else:
-            store.fts_rows(db, "sections", f"report_id in ({store.CHANGED})", [])
-            store.fts_rows(db, "reports", f"id in ({store.CHANGED})", [])
-        writer.add({"checks": store.cross_year_checks(db, only_changed=not full)})
-        writer.flush()
-        store.summarise(db, only_changed=not full)
-        store.renumber_issues(db)
-        db.execute("insert or replace into build_info (key, value) values ('parser_version', ?)", [version])
-        store.record_counts(db)
-        reports = db.execute("select count(*) from reports").fetchone()[0]
+        reports = store.finish(db, writer, version, full)
         if reports == 0:
             raise NothingBuilt()
-        store.stamp(db)
         db.conn.commit()
-        if full:
-            db.execute("PRAGMA analysis_limit = 1000")  # statistics from a sample: seconds, not minutes
-            db.analyze()
+        store.analyze(db, full)
     except BaseException:
         with contextlib.suppress(Exception):
             db.conn.rollback()
@@ -438,35 +415,28 @@ def _write_files(writer: store.Writer, the_plan: Plan, todo: list[tuple[Path, st
                 issue(path, None, "warning", f"the same file as {state.duplicate_of}; skipped")]})
         else:
             values, origin = the_plan.given.get(path, ({}, ""))
-            work.append((Job(path, state.report_id, b"", values, origin, issues), file))
-            books.append(book)
+            work.append((Job(path, state.report_id, b"", values, origin), file))
+            books.append((book, issues))
     with executor(kind, jobs, scheduler) as pool, \
             tqdm(total=len(work), unit="file", disable=not progress, smoothing=0.05) as bar:
-        for book, tables in zip(books, parsed(pool, work, jobs)):
-            writer.add({"build_files": [book], **tables})
+        for (book, issues), result in zip(books, parsed(pool, work, jobs)):
+            tables = store.parsed_rows(result)
+            writer.add({"build_files": [book], **tables, "build_issues": issues + tables.get("build_issues", [])})
             bar.update()
 
 
 def summary(db_path: Path, result: Result) -> str:
-    db = sqlite_utils.Database(db_path)
-    count = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
-    lines = [f"{count('select count(*) from reports')} reports "
-             f"({result.mode} build: {result.parsed} files parsed, {result.unchanged} unchanged, "
-             f"{result.removed} removed)"]
-    lines += [f"  {n:5d}  {doc_type} / {template}" for doc_type, template, n in db.execute(
-        "select doc_type, template, count(*) from reports group by 1, 2 order by 1, 2")]
-    readings = ", ".join(f"{n} {reading}" for reading, n in db.execute(
-        "select reading, count(*) from reports where doc_type = 'annual_report' group by 1 order by 2 desc"))
-    lines.append(f"annual reports read: {readings or 'none'}")
-    lines.append(f"{count('select count(*) from metrics')} metrics, "
-                 f"{count('select count(*) from application_outcomes')} application outcome cells, "
-                 f"{count('select count(*) from review_litigation')} review/litigation cells")
-    lines.append(f"{count('select count(*) from checks')} checks, {count('select count(*) from checks where not passed')} failed")
-    errors = [m for (m,) in db.execute("select message from build_issues where severity = 'error' order by id")]
-    warnings = count("select count(*) from build_issues where severity = 'warning'")
-    lines.append(f"{count('select count(*) from build_issues')} build issues ({len(errors)} errors, {warnings} warnings)")
+    counts = store.summary(db_path)
+    lines = [f"{counts['reports']} reports ({result.mode} build: {result.parsed} files parsed, "
+             f"{result.unchanged} unchanged, {result.removed} removed)"]
+    lines += [f"  {n:5d}  {doc_type} / {template}" for doc_type, template, n in counts["kinds"]]
+    lines.append(f"annual reports read: {', '.join(f'{n} {reading}' for reading, n in counts['readings']) or 'none'}")
+    lines.append(f"{counts['metrics']} metrics, {counts['outcomes']} application outcome cells, "
+                 f"{counts['review']} review/litigation cells")
+    lines.append(f"{counts['checks']} checks, {counts['failed']} failed")
+    errors = counts["errors"]
+    lines.append(f"{counts['issues']} build issues ({len(errors)} errors, {counts['warnings']} warnings)")
     lines += [f"  error: {m}" for m in errors[:20]] + ([f"  … and {len(errors) - 20} more"] if len(errors) > 20 else [])
-    db.close()
     return "\n".join(lines)
 
 

@@ -10,15 +10,20 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
+import re
 import shutil
 import sqlite3
 import sys
+from bisect import bisect_right
 from pathlib import Path
 
 import sqlite_utils
 
-from parsers import checks, search
+from parsers import checks, data, search
+from parsers.batch import Parsed
+from parsers.model import Cell, Check, ParsedReport, Section
 
 # Columns of every table, in display order, with their types.
 TABLES = {
@@ -92,6 +97,107 @@ STATE = {
 FTS = {"sections": ["heading", "text"], "reports": ["title", "agency"]}
 
 
+# --- rows: parsed reports in the tables' terms ------------------------------------------------
+# Ids are derived from the report id and the order of things in the report, so the same
+# file gives the same ids on every rebuild and a value can be cited by its id.
+
+def report_id(path: str) -> str:
+    """A stable, URL-friendly key from a file's path under the corpus folder.
+
+    reports/2021/芙蓉区.txt -> 2021--芙蓉区 (the extension is dropped; build.py
+    keeps it where two files would otherwise share an id).
+    """
+    stem = re.sub(r"\.[^./]+$", "", path)
+    return re.sub(r"[/\\]+", "--", stem).strip("-")
+
+
+def report_rows(rid: str, report: ParsedReport) -> dict[str, list[dict]]:
+    """A parsed report as rows of every table (SCHEMA.md)."""
+    source, meta = report.source, report.metadata
+    section_ids = {s.ordinal: f"{rid}/s{s.ordinal}" for s in report.sections}
+    locate = _section_finder(report.sections, section_ids)
+    metric_ids = [f"{rid}/m{n + 1}" for n in range(len(report.metrics))]
+    page = _page_finder(source.page_starts)
+
+    def value(cell: Cell, name: str) -> dict:
+        return {name: cell.value, "value_raw": cell.value_raw, "start": cell.start, "end": cell.end,
+                "page": page(cell.start), "inferred": int(cell.inferred)}
+
+    return {
+        "reports": [{
+            "id": rid, "title": meta.title, "agency": meta.agency, "province": meta.province,
+            "city": meta.city, "county": meta.county, "region_code": meta.region_code, "year": meta.year,
+            "published_date": meta.published_date, "doc_type": meta.doc_type, "template": report.template,
+            "source_path": source.path, "source_format": source.format, "source_sha256": source.sha256,
+            "source_url": source.source_url, "pages": len(source.page_starts) if source.page_starts else None,
+            "metadata_from": json.dumps(report.given, ensure_ascii=False, sort_keys=True) if report.given else None,
+            "reading": report.reading.reading if report.reading else None,
+            "cells_read": report.reading.cells_read if report.reading else None,
+            "cells_expected": report.reading.cells_expected if report.reading else None,
+            "text": source.text,
+        }],
+        "sections": [{
+            "id": section_ids[s.ordinal], "report_id": rid, "ordinal": s.ordinal,
+            "parent_id": section_ids.get(s.parent), "level": s.level, "number": s.number, "heading": s.heading,
+            "key": s.key, "start": s.start, "end": s.end, "page": page(s.start), "text": source.text[s.start:s.end],
+        } for s in report.sections],
+        "metrics": [{
+            "id": metric_ids[n], "report_id": rid, "section_id": locate(m.cell.start), "metric": m.metric,
+            "label": m.label, **value(m.cell, "value"), "unit": m.unit, "source": m.source,
+            "approximate": int(m.approximate),
+            "part_of": metric_ids[m.part_of] if m.part_of is not None else None,
+        } for n, m in enumerate(report.metrics)],
+        "application_outcomes": [{
+            "report_id": rid, "outcome": o.outcome, "applicant_type": o.applicant_type, **value(o.cell, "count"),
+            "source": o.source,
+        } for o in report.outcomes],
+        "review_litigation": [{
+            "report_id": rid, "proceeding": r.proceeding, "result": r.result, **value(r.cell, "count"),
+            "source": r.source,
+        } for r in report.review_litigation],
+        "checks": check_rows([(rid, c) for c in report.checks]),
+        "build_issues": [issue_row(source.path, rid, i.severity, i.message) for i in report.issues],
+    }
+
+
+def _page_finder(page_starts: list[int] | None):
+    """The page (from 1) a position falls on; None for formats without pages."""
+    def page(position: int) -> int | None:
+        return bisect_right(page_starts, position) if page_starts else None
+    return page
+
+
+def _section_finder(sections: list[Section], ids: dict[int, str]):
+    """The innermost section that contains a position (sections nest, so the last one that starts before it)."""
+    ordered = sorted(sections, key=lambda s: (s.start, s.level))
+    starts = [s.start for s in ordered]
+
+    def locate(position: int) -> str | None:
+        for s in reversed(ordered[: bisect_right(starts, position)]):
+            if s.start <= position < s.end:
+                return ids[s.ordinal]
+        return None
+
+    return locate
+
+
+def issue_row(path: str, report_id: str | None, severity: str, message: str) -> dict:
+    """A build_issues row; the message names the file, so it reads on its own."""
+    return {"source_path": path, "report_id": report_id, "severity": severity, "message": f"{path}: {message}"}
+
+
+def parsed_rows(parsed: Parsed) -> dict[str, list[dict]]:
+    """The rows of every table for one parsed file (one build_issues row when it has no report)."""
+    if parsed.report is None:
+        return {"build_issues": [issue_row(parsed.path, None, parsed.problem.severity, parsed.problem.message)]}
+    return report_rows(parsed.report_id, parsed.report)
+
+
+def check_rows(found: list[tuple[str, Check]]) -> list[dict]:
+    return [{"report_id": rid, "check": c.check, "scope": c.scope, "expected": c.expected, "actual": c.actual,
+             "passed": int(c.passed), "detail": c.detail} for rid, c in found]
+
+
 class Writer:
     """Rows into the database in large batches (executemany: 3x faster than insert_all here)."""
 
@@ -100,14 +206,25 @@ class Writer:
 
     def __init__(self, db: sqlite_utils.Database, batch: int = 20000):
         self.db, self.batch = db, batch
-        self.columns = {name: list(spec["columns"]) for name, spec in (TABLES | BOOKKEEPING).items()}
+        # An integer primary key (build_issues.id) is SQLite's to assign.
+        self.columns = {name: [c for c in spec["columns"] if not (c == spec["pk"] and spec["columns"][c] is int)]
+                        for name, spec in (TABLES | BOOKKEEPING).items()}
         self.columns |= {name: list(columns) for name, columns in STATE.items()}
         self.buffers: dict[str, list[tuple]] = {name: [] for name in self.columns}
 
     def add(self, tables: dict[str, list[dict]]) -> None:
+        """Buffer rows; a row must have exactly its table's columns (a misspelt key is an error,
+        never a silent NULL)."""
         for name, new_rows in tables.items():
+            if name not in self.columns:
+                raise ValueError(f"no table {name!r}")
             columns = self.columns[name]
-            self.buffers[name].extend(tuple(row.get(c) for c in columns) for row in new_rows)
+            expected = set(columns)
+            for row in new_rows:
+                if row.keys() != expected:
+                    raise ValueError(f"a {name} row has {sorted(row.keys() - expected)} that are not columns "
+                                     f"and lacks {sorted(expected - row.keys())}")
+            self.buffers[name].extend(tuple(row[c] for c in columns) for row in new_rows)
             if len(self.buffers[name]) >= self.BATCH.get(name, self.batch):
                 self.flush(name)
 
@@ -165,6 +282,70 @@ def forget(db: sqlite_utils.Database, path: str, report_id: str | None) -> None:
 CHANGED = "select id from temp.changed_reports"
 
 
+# --- a build: begin, write, finish ---------------------------------------------------------------
+
+def begin(db: sqlite_utils.Database, full: bool, report_ids: set[str]) -> None:
+    """Open the build's transaction: a full build creates the tables; an update marks the reports
+    it rebuilds or removes (before their rows go) so that finish() can bring what depends on them
+    up to date."""
+    db.conn.execute("begin")
+    if full:
+        create_tables(db)
+    mark_changed(db, set() if full else report_ids)
+
+
+def finish(db: sqlite_utils.Database, writer: "Writer", version: str, full: bool) -> int:
+    """Everything that follows from the rows written, the same for a full build and an update
+    (a full build has changed every report): labels, indexes, the search index, cross-year
+    checks, the pre-aggregated tables, issue ids, counts, the stamp. Returns the report count."""
+    if full:
+        db.execute("insert into temp.changed_reports select id from reports")
+    db.execute("delete from labels")
+    writer.add({"labels": data.official_labels()})
+    writer.flush()
+    create_indexes(db)
+    fts_rows(db, "sections", f"report_id in ({CHANGED})", [])
+    fts_rows(db, "reports", f"id in ({CHANGED})", [])
+    writer.add({"checks": cross_year_checks(db)})
+    writer.flush()
+    summarise(db)
+    renumber_issues(db)
+    db.execute("insert or replace into build_info (key, value) values ('parser_version', ?)", [version])
+    record_counts(db)
+    stamp(db)
+    return db.execute("select count(*) from reports").fetchone()[0]
+
+
+def analyze(db: sqlite_utils.Database, full: bool) -> None:
+    """The query planner's statistics, after a full build (from a sample: seconds, not minutes)."""
+    if full:
+        db.execute("PRAGMA analysis_limit = 1000")
+        db.analyze()
+
+
+def summary(db_path: Path) -> dict:
+    """What the build's summary reports."""
+    db = sqlite_utils.Database(db_path)
+    try:
+        count = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "reports": count("select count(*) from reports"),
+            "kinds": db.execute("select doc_type, template, count(*) from reports group by 1, 2 order by 1, 2").fetchall(),
+            "readings": db.execute("select reading, count(*) from reports where doc_type = 'annual_report' "
+                                   "group by 1 order by 2 desc").fetchall(),
+            "metrics": count("select count(*) from metrics"),
+            "outcomes": count("select count(*) from application_outcomes"),
+            "review": count("select count(*) from review_litigation"),
+            "checks": count("select count(*) from checks"),
+            "failed": count("select count(*) from checks where not passed"),
+            "issues": count("select count(*) from build_issues"),
+            "warnings": count("select count(*) from build_issues where severity = 'warning'"),
+            "errors": [m for (m,) in db.execute("select message from build_issues where severity = 'error' order by id")],
+        }
+    finally:
+        db.close()
+
+
 def mark_changed(db: sqlite_utils.Database, report_ids: set[str]) -> None:
     """Before an incremental update removes rows: the reports it rebuilds or removes, and the
     agencies and (year, province) groups they were in, whose cross-year checks and totals move."""
@@ -175,23 +356,21 @@ def mark_changed(db: sqlite_utils.Database, report_ids: set[str]) -> None:
     db.execute(f"create temp table changed_groups as select distinct year, province from reports where id in ({CHANGED})")
 
 
-def cross_year_checks(db: sqlite_utils.Database, only_changed: bool = False) -> list[dict]:
-    """R6 for every report, or (only_changed) for the reports of the agencies an incremental
-    update touched, before or after: it needs the agency's report of the year before."""
-    agencies = "select agency from reports where agency is not null"
-    if only_changed:
-        db.execute(f"insert into temp.changed_agencies select distinct agency from reports "
-                   f"where id in ({CHANGED}) and agency is not null")
-        agencies = "select agency from temp.changed_agencies"
-        db.execute(f"delete from checks where [check] = 'cross_year' and report_id in "
-                   f"(select id from reports where agency in ({agencies}))")
+def cross_year_checks(db: sqlite_utils.Database) -> list[dict]:
+    """R6 for the reports of the agencies the build touched, before or after (it needs the
+    agency's report of the year before): their old cross-year checks go, the new ones are returned."""
+    db.execute(f"insert into temp.changed_agencies select distinct agency from reports "
+               f"where id in ({CHANGED}) and agency is not null")
+    agencies = "select agency from temp.changed_agencies"
+    db.execute(f"delete from checks where [check] = 'cross_year' and report_id in "
+               f"(select id from reports where agency in ({agencies}))")
     reports = [dict(zip(("id", "agency", "year", "doc_type"), r)) for r in db.execute(
         f"select id, agency, year, doc_type from reports where agency in ({agencies}) and year is not null")]
     outcomes = [dict(zip(("report_id", "outcome", "applicant_type", "count"), r)) for r in db.execute(
         "select o.report_id, o.outcome, o.applicant_type, o.count from application_outcomes o "
         f"join reports r on r.id = o.report_id where r.agency in ({agencies}) "
         "and o.outcome in ('carried_over_from_prev_year', 'carried_forward_to_next_year')")]
-    return checks.cross_year(reports, outcomes)
+    return check_rows(checks.cross_year(reports, outcomes))
 
 
 def renumber_issues(db: sqlite_utils.Database) -> None:
@@ -363,10 +542,10 @@ def _metric(name: str) -> str:
             "order by m.source = 'table' desc limit 1)")
 
 
-def summarise(db: sqlite_utils.Database, only_changed: bool = False) -> None:
-    """Fill report_figures and outcome_totals: all of them, or (only_changed) those of the
-    reports an incremental update touched and of the (year, province) groups they were or are in."""
-    mine = f"report_id in ({CHANGED})" if only_changed else "1"
+def summarise(db: sqlite_utils.Database) -> None:
+    """Fill report_figures and outcome_totals for the reports the build touched and the
+    (year, province) groups they were or are in (a full build touches them all)."""
+    mine = f"report_id in ({CHANGED})"
     db.execute(f"delete from report_figures where {mine}")
     figures = ", ".join(f"{sql} as {name}" for name, sql in FIGURES.items())
     review = ", ".join(f"{sql} as {name}" for name, sql in REVIEW.items())
@@ -384,17 +563,15 @@ def summarise(db: sqlite_utils.Database, only_changed: bool = False) -> None:
                    where applicant_type = 'total' and {mine} group by report_id) o on o.report_id = r.id
         left join (select report_id, {review} from review_litigation where {mine} group by report_id) rl
           on rl.report_id = r.id
-        where {f"r.id in ({CHANGED})" if only_changed else "1"}""")
-    regroup = ""
-    if only_changed:
-        db.execute(f"insert into temp.changed_groups select year, province from reports where id in ({CHANGED})")
-        db.execute("delete from outcome_totals where exists (select 1 from temp.changed_groups g "
-                   "where g.year is outcome_totals.year and g.province is outcome_totals.province)")
-        regroup = ("join (select distinct year, province from temp.changed_groups) g "
-                   "on g.year = r.year and g.province is r.province")
-    db.execute(f"""
+        where r.id in ({CHANGED})""")
+    db.execute(f"insert into temp.changed_groups select year, province from reports where id in ({CHANGED})")
+    db.execute("delete from outcome_totals where exists (select 1 from temp.changed_groups g "
+               "where g.year is outcome_totals.year and g.province is outcome_totals.province)")
+    db.execute("""
         insert into outcome_totals
         select r.year, r.province, o.outcome, o.applicant_type, count(*), sum(o.count)
-        from reports r {regroup} join application_outcomes o on o.report_id = r.id
+        from reports r join (select distinct year, province from temp.changed_groups) g
+          on g.year = r.year and g.province is r.province
+        join application_outcomes o on o.report_id = r.id
         where r.year is not null
         group by r.year, r.province, o.outcome, o.applicant_type""")

@@ -1,5 +1,6 @@
-"""Files to rows, a chunk at a time: the unit of work a process pool or a Dask
-worker runs. Pure: bytes and metadata in, plain rows out, no database."""
+"""Files to parsed reports, a chunk at a time: the unit of work a process pool or a
+Dask worker runs. Pure: bytes and metadata in, plain data (model.py) out; what the
+database makes of it is store.py's business."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import threading
 import traceback
 from dataclasses import dataclass, field
 
-from . import rows
+from .model import Issue, ParsedReport
 from .pipeline import parse_report
 from .decode import UnreadableFile
 
@@ -21,7 +22,6 @@ class Job:
     data: bytes
     given: dict = field(default_factory=dict)  # metadata from a sidecar or manifest
     given_by: str = ""
-    issues: list[dict] = field(default_factory=list)  # found before parsing (shared id…), stored with the file's rows
     unreadable: str | None = None  # why its bytes could not be read, when they could not
 
 
@@ -65,40 +65,37 @@ def limit_worker_memory(limit: int = WORKER_MEMORY) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def issue(path: str, report_id: str | None, severity: str, message: str) -> dict:
-    """A build_issues row; the message names the file, so it reads on its own."""
-    return {"source_path": path, "report_id": report_id, "severity": severity, "message": f"{path}: {message}"}
+@dataclass
+class Parsed:
+    """One file's outcome: its report, or why there is none."""
+
+    path: str
+    report_id: str
+    report: ParsedReport | None
+    problem: Issue | None = None  # the error that stopped it, when there is no report
 
 
-def file_rows(job: Job) -> dict[str, list[dict]]:
-    """The rows of every table for one file. A file that cannot be read is one build_issues row."""
-    tables: dict[str, list[dict]] = {"build_issues": list(job.issues)}
+def parse_file(job: Job) -> Parsed:
+    """A file's report. A file that cannot be read, takes too long, needs too much memory or
+    trips a parser bug is a Parsed with the problem and no report: it never stops the others."""
+    def failed(message: str) -> Parsed:
+        return Parsed(job.path, job.report_id, None, Issue("error", message))
     if job.unreadable:
-        tables["build_issues"].append(issue(job.path, None, "error", f"cannot be read ({job.unreadable})"))
-        return tables
+        return failed(f"cannot be read ({job.unreadable})")
     try:
         with time_limit(SECONDS_PER_FILE):
-            report = parse_report(job.path, job.data, job.given, job.given_by)
+            return Parsed(job.path, job.report_id, parse_report(job.path, job.data, job.given, job.given_by))
     except UnreadableFile as e:
-        tables["build_issues"].append(issue(job.path, None, "error", f"cannot be read: {e}"))
-        return tables
+        return failed(f"cannot be read: {e}")
     except FileTimeout as e:
-        tables["build_issues"].append(issue(job.path, None, "error", f"not read: it {e}"))
-        return tables
+        return failed(f"not read: it {e}")
     except MemoryError:
-        tables["build_issues"].append(issue(job.path, None, "error", "not read: it needs more memory than a file may use"))
-        return tables
+        return failed("not read: it needs more memory than a file may use")
     except Exception as e:  # a parser bug must not cost the other reports
         traceback.print_exc()
-        tables["build_issues"].append(issue(job.path, None, "error", f"the parser failed ({type(e).__name__}: {e})"))
-        return tables
-    for name, new_rows in rows.rows(job.report_id, report).items():
-        if name == "build_issues":
-            new_rows = [issue(job.path, r["report_id"], r["severity"], r["message"]) for r in new_rows]
-        tables.setdefault(name, []).extend(new_rows)
-    return tables
+        return failed(f"the parser failed ({type(e).__name__}: {e})")
 
 
-def parse_chunk(jobs: list[Job]) -> list[dict[str, list[dict]]]:
-    """file_rows for several files: one task, so the per-task overhead is paid once per chunk."""
-    return [file_rows(job) for job in jobs]
+def parse_chunk(jobs: list[Job]) -> list[Parsed]:
+    """parse_file for several files: one task, so the per-task overhead is paid once per chunk."""
+    return [parse_file(job) for job in jobs]

@@ -56,9 +56,10 @@ def text_vs_table(report: ParsedReport) -> list[Check]:
     return found
 
 
-def cross_year(reports: list[dict], outcomes: list[dict]) -> list[dict]:
+def cross_year(reports: list[dict], outcomes: list[dict]) -> list[tuple[str, Check]]:
     """R6: a report's 上年结转 equals the same agency's 结转下年度 of the year before, per column.
-    Rows in the build's terms (dicts), since it needs two reports."""
+    It needs two reports: given their records (id, agency, year, doc_type) and carried-over
+    cells (report_id, outcome, applicant_type, count), the checks by report id."""
     report_by_agency_year = {(r["agency"], r["year"]): r for r in reports
                              if r["agency"] and r["year"] and r["doc_type"] == "annual_report"}
     year_of = {r["id"]: (agency, year) for (agency, year), r in report_by_agency_year.items()}
@@ -75,9 +76,7 @@ def cross_year(reports: list[dict], outcomes: list[dict]) -> list[dict]:
             continue
         check = _check("cross_year", o["applicant_type"], before, o["count"],
                        f"上年结转 {o['count']} ≠ {previous['id']}（{year - 1}年）结转下年度 {before}")
-        found.append({"report_id": o["report_id"], "check": check.check, "scope": check.scope,
-                      "expected": check.expected, "actual": check.actual, "passed": int(check.passed),
-                      "detail": check.detail})
+        found.append((o["report_id"], check))
     return found
 
 

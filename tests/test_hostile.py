@@ -177,8 +177,8 @@ def test_bookkeeping_stays_out_of_the_published_database(hostile):
 def test_a_file_over_its_time_limit_is_an_error_row(monkeypatch):
     monkeypatch.setattr(batch, "SECONDS_PER_FILE", 0.001)
     job = batch.Job("slow.pdf", "slow", (ROOT / "reports" / "002_huaian_hongze_district_2024.pdf").read_bytes())
-    tables = batch.file_rows(job)
-    assert "reports" not in tables and "took longer than" in tables["build_issues"][0]["message"]
+    parsed = batch.parse_file(job)
+    assert parsed.report is None and "took longer than" in parsed.problem.message
 
 
 def test_exit_codes(tmp_path):

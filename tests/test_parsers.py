@@ -320,8 +320,8 @@ def test_cross_year_compares_carried_over_with_last_years_carried_forward():
     outcomes = [{"report_id": "a2021", "outcome": "carried_forward_to_next_year", "applicant_type": "total", "count": 3},
                 {"report_id": "a2022", "outcome": "carried_over_from_prev_year", "applicant_type": "total", "count": 1},
                 {"report_id": "b2022", "outcome": "carried_over_from_prev_year", "applicant_type": "total", "count": 1}]
-    [check] = cross_year(reports, outcomes)
-    assert (check["report_id"], check["scope"], check["expected"], check["actual"], check["passed"]) == ("a2022", "total", 3, 1, 0)
+    [(report_id, check)] = cross_year(reports, outcomes)
+    assert (report_id, check.scope, check.expected, check.actual, check.passed) == ("a2022", "total", 3, 1, 0)
 
 
 def test_prose_against_the_table(db):

@@ -78,7 +78,7 @@ def test_the_build_reads_the_figures_the_generator_wrote(synthetic, reference):
     tables = [t for t in truth if "table3_total" in t and not t["path"].endswith(".pdf")]
     assert len(tables) > 20
     for t in tables:
-        rid = build.rows.report_id(t["path"])
+        rid = build.report_id(t["path"])
         stored = dict(conn.execute("select outcome, count from application_outcomes where report_id = ? "
                                    "and applicant_type = 'total'", [rid]).fetchall())
         assert {k: stored.get(k) for k in t["table3_total"]} == t["table3_total"], t["path"]
@@ -90,7 +90,7 @@ def test_the_build_reads_the_figures_the_generator_wrote(synthetic, reference):
     broken = [t for t in tables if t["broken"]]
     for t in broken:
         failed = conn.execute("select count(*) from checks where report_id = ? and not passed",
-                              [build.rows.report_id(t["path"])]).fetchone()[0]
+                              [build.report_id(t["path"])]).fetchone()[0]
         assert failed >= 1, t["path"]
 
 
