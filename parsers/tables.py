@@ -95,6 +95,13 @@ def find_regions(folded: str, body_start: int = 0) -> dict[str, Region]:
     """Each statistics table's stretch of text, by its heading's words (parsers/data/tables.yml)."""
     rules = data.load("tables")
     found = {name: _table_heading(folded, body_start, name, rules) for name in rules["tables"]}
+    anchored = set()
+    for name, spec in rules["tables"].items():
+        if not found[name][0] and spec.get("anchor"):  # no heading: the table starts at its own header rows
+            anchor = re.compile(spec["anchor"]).search(folded, body_start)
+            if anchor:
+                found[name] = (anchor, True)
+                anchored.add(name)
     heads = {name: m for name, (m, _) in found.items() if m}
     regions = {}
     for name, m in heads.items():
@@ -104,7 +111,7 @@ def find_regions(folded: str, body_start: int = 0) -> dict[str, Region]:
         following = [h.start() for n, h in heads.items() if n != "pre2019" and h.start() > m.start()]
         # The next table's heading ends it; the last table ends at the next section's heading.
         end = min(following) if following else _next_heading(folded, m.end(), len(folded), name, rules)
-        regions[name] = Region(m.end(), end, found[name][1])
+        regions[name] = Region(m.start() if name in anchored else m.end(), end, found[name][1])
     return regions
 
 

@@ -27,7 +27,7 @@ PROCEEDINGS = ["admin_review", "litigation_direct", "litigation_after_review"]
 TEXT_FAMILIES = ["pipe", "lines", "spaces", "glued", "glued_spaced"]
 FILE_FAMILIES = ["html", "docx", "pdf", "html_as_txt", "js_string", "md_label_line"]
 PERTURBATIONS = ["plain", "glued_headings", "other_ordinals", "appendix", "furniture", "one_line",
-                 "blank_column", "intro_mentions"]
+                 "blank_column", "intro_mentions", "no_table_headings"]
 # What a family can carry: blank cells need a grid or `|` separators; a page on one
 # line and headings glued to cells are text; furniture on the report's line is a text or web page.
 UNSUPPORTED = {
@@ -145,6 +145,9 @@ def _sections(perturbation: str) -> list[tuple[str, str]]:
         body = [("一、总体情况", "prose"), ("二、存在的主要问题及改进情况", "prose"), ("三、其他需要报告的事项", "prose"),
                 ("附件：政府信息公开工作年度报告统计表", "prose")]
         return body + [(f"{n}{HEADINGS[k][1]}", k) for n, k in zip(("一、", "二、", "三、"), ("table2", "table3", "table4"))]
+    if perturbation == "no_table_headings":  # the tables pasted without their headings, after the prose
+        return [(numbers[k] + words, "prose") for k, (_, words) in HEADINGS.items() if not k.startswith("table")] + [
+            ("", "table2"), ("", "table3"), ("", "table4")]
     return [(numbers[k] + words, k if k.startswith("table") else "prose") for k, (_, words) in HEADINGS.items()]
 
 
@@ -171,7 +174,8 @@ def _text(title: str, tables: Tables, rows, family: str, perturbation: str, rng:
     lines = [FURNITURE + title if perturbation == "furniture" else title,
              INTRO.format(year=tables.year) + (INTRO_MENTIONS if perturbation == "intro_mentions" else "")]
     for heading, kind in _sections(perturbation):
-        lines.append(heading)
+        if heading:
+            lines.append(heading)
         if kind == "table3":
             lines.append(_line(T3_HEAD, family, rng) if family != "glued_spaced" else "".join(T3_HEAD))
             for row, values in rows:
@@ -181,7 +185,7 @@ def _text(title: str, tables: Tables, rows, family: str, perturbation: str, rng:
             lines += [_line(h, family, rng) if family != "glued_spaced" else "".join(h) for h in T4_HEAD]
             lines.append(_line(["" if v is None else str(v) for v in tables.review], family, rng))
         elif kind == "table2":
-            lines.append("本年制发规范性文件3件。")
+            lines.append("第二十条第(一)项" if perturbation == "no_table_headings" else "本年制发规范性文件3件。")
         else:
             lines.append(PROSE)
     if perturbation == "one_line":
@@ -201,7 +205,7 @@ def _text(title: str, tables: Tables, rows, family: str, perturbation: str, rng:
 def _markdown(title: str, tables: Tables, rows, perturbation: str) -> str:
     lines = [title, "", INTRO.format(year=tables.year) + (INTRO_MENTIONS if perturbation == "intro_mentions" else "")]
     for heading, kind in _sections(perturbation):
-        lines += ["", heading, ""]
+        lines += ["", heading, ""] if heading else [""]
         if kind == "table3":
             lines += ["| " + " | ".join(T3_HEAD) + " |", "|" + "---|" * len(T3_HEAD)]
             for row, values in rows:
@@ -274,7 +278,8 @@ def _blocks(title: str, tables: Tables, rows, perturbation: str) -> list[tuple[s
     """The report as ("p", text) paragraphs and ("table", grid) tables."""
     blocks = [("p", title), ("p", INTRO.format(year=tables.year) + (INTRO_MENTIONS if perturbation == "intro_mentions" else ""))]
     for heading, kind in _sections(perturbation):
-        blocks.append(("p", heading))
+        if heading:
+            blocks.append(("p", heading))
         if kind == "table3":
             blocks.append(("table", _grid3(rows)))
         elif kind == "table4" and tables.review:
