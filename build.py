@@ -299,11 +299,17 @@ def parsed(pool, work: list[tuple[Job, Path]], workers: int, chunk: int = 32):
     in_flight: collections.deque = collections.deque()
     for start in range(0, len(work), chunk):
         batch = [_with_bytes(job, file) for job, file in work[start:start + chunk]]
-        in_flight.append(pool.submit(parse_chunk, batch))
+        in_flight.append(pool.submit(rows_of_chunk, batch))
         while len(in_flight) > 3 * workers:
             yield from in_flight.popleft().result()
     while in_flight:
         yield from in_flight.popleft().result()
+
+
+def rows_of_chunk(jobs: list[Job]) -> list[dict[str, list[dict]]]:
+    """The task a worker runs: parse the files, and turn each parsed report into its rows there
+    (the rows are the store's business, but making them is work the workers can share)."""
+    return [store.parsed_rows(parsed) for parsed in parse_chunk(jobs)]
 
 
 def _with_bytes(job: Job, file: Path) -> Job:
@@ -419,8 +425,7 @@ def _write_files(writer: store.Writer, the_plan: Plan, todo: list[tuple[Path, st
             books.append((book, issues))
     with executor(kind, jobs, scheduler) as pool, \
             tqdm(total=len(work), unit="file", disable=not progress, smoothing=0.05) as bar:
-        for (book, issues), result in zip(books, parsed(pool, work, jobs)):
-            tables = store.parsed_rows(result)
+        for (book, issues), tables in zip(books, parsed(pool, work, jobs)):
             writer.add({"build_files": [book], **tables, "build_issues": issues + tables.get("build_issues", [])})
             bar.update()
 
