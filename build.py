@@ -31,13 +31,15 @@ import shutil
 import sys
 import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 
 import store
-from parsers.batch import Job, limit_worker_memory, parse_chunk
+from parsers.batch import Job, Parsed, limit_worker_memory, parse_chunk
+from parsers.model import Issue
 from parsers.decode import format_of, sha256
 from store import BOOKKEEPING, DERIVED, FTS, TABLES, issue_row as issue, report_id  # noqa: F401  (schema for tests)
 
@@ -281,8 +283,37 @@ def executor(kind: str, jobs: int, scheduler: str | None):
     elif jobs == 1:
         yield InlineExecutor()
     else:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=limit_worker_memory) as pool:
+        pool = Workers(jobs)
+        try:
             yield pool
+        finally:
+            pool.shutdown()
+
+
+class Workers:
+    """A process pool that is replaced when one of its processes dies (a file that crashes the
+    parser's process, or the kernel's OOM killer): the build goes on with a new one."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.pool = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.jobs, initializer=limit_worker_memory)
+
+    def submit(self, fn, *args):
+        try:
+            return self.pool.submit(fn, *args)
+        except BrokenProcessPool:
+            self.renew()
+            return self.pool.submit(fn, *args)
+
+    def renew(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new()
+
+    def shutdown(self) -> None:
+        self.pool.shutdown()
 
 
 @dataclass
@@ -299,11 +330,31 @@ def parsed(pool, work: list[tuple[Job, Path]], workers: int, chunk: int = 32):
     in_flight: collections.deque = collections.deque()
     for start in range(0, len(work), chunk):
         batch = [_with_bytes(job, file) for job, file in work[start:start + chunk]]
-        in_flight.append(pool.submit(rows_of_chunk, batch))
+        in_flight.append((pool.submit(rows_of_chunk, batch), batch))
         while len(in_flight) > 3 * workers:
-            yield from in_flight.popleft().result()
+            yield from _rows(pool, *in_flight.popleft())
     while in_flight:
-        yield from in_flight.popleft().result()
+        yield from _rows(pool, *in_flight.popleft())
+
+
+def _rows(pool, future, batch: list[Job]) -> list[dict[str, list[dict]]]:
+    """A chunk's rows; when its process died, each of its files again in a process of its own,
+    so the one that kills its process is recorded and the others are built."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        if isinstance(pool, Workers):
+            pool.renew()
+        return [_alone(job) for job in batch]
+
+
+def _alone(job: Job) -> dict[str, list[dict]]:
+    try:
+        with ProcessPoolExecutor(max_workers=1, initializer=limit_worker_memory) as single:
+            return single.submit(rows_of_chunk, [job]).result()[0]
+    except BrokenProcessPool:
+        return store.parsed_rows(Parsed(job.path, job.report_id, None, Issue(
+            "error", "not read: the process parsing it died (out of memory, or a crash in a reader)")))
 
 
 def rows_of_chunk(jobs: list[Job]) -> list[dict[str, list[dict]]]:
