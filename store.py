@@ -55,24 +55,27 @@ TABLES = {
         "columns": {"report_id": str, "outcome": str, "applicant_type": str, "count": int, "value_raw": str,
                     "start": int, "end": int, "page": int, "inferred": int, "source": str},
         "pk": ("report_id", "outcome", "applicant_type"), "foreign_keys": [("report_id", "reports", "id")],
-        "indexes": [["report_id"], ["outcome", "applicant_type"], ["applicant_type"]],
+        # (outcome, applicant_type) serves applicant_type alone too (a skip-scan over ~30 outcomes):
+        # on a table without rowid every index repeats the whole key, so none is kept that is not needed.
+        "indexes": [["outcome", "applicant_type"]], "without_rowid": True,
     },
     "review_litigation": {
         "columns": {"report_id": str, "proceeding": str, "result": str, "count": int, "value_raw": str,
                     "start": int, "end": int, "page": int, "inferred": int, "source": str},
         "pk": ("report_id", "proceeding", "result"), "foreign_keys": [("report_id", "reports", "id")],
-        "indexes": [["report_id"], ["proceeding", "result"], ["result"]],
+        "indexes": [["proceeding", "result"], ["result"]], "without_rowid": True,
     },
     "checks": {
         "columns": {"report_id": str, "check": str, "scope": str, "expected": float, "actual": float,
                     "passed": int, "detail": str},
         "pk": ("report_id", "check", "scope"), "foreign_keys": [("report_id", "reports", "id")],
-        "indexes": [["report_id"], ["check"], ["passed"]],
+        "indexes": [["check"]], "without_rowid": True,
+        "partial_indexes": {"idx_checks_failed": ("passed", "passed = 0")},  # the failed ones are looked for
     },
     "labels": {
         "columns": {"template": str, "kind": str, "key": str, "label": str, "role": str, "parent": str, "ordinal": int,
                     "unit": str},
-        "pk": ("template", "kind", "key"), "foreign_keys": [], "indexes": [["kind", "key"]],
+        "pk": ("template", "kind", "key"), "foreign_keys": [], "indexes": [["kind", "key"]], "without_rowid": True,
     },
     "build_issues": {
         "columns": {"id": int, "source_path": str, "report_id": str, "severity": str, "message": str},
@@ -239,7 +242,12 @@ class Writer:
 
 def create_tables(db: sqlite_utils.Database) -> None:
     for name, spec in (TABLES | BOOKKEEPING | DERIVED).items():
-        db[name].create(spec["columns"], pk=spec["pk"], foreign_keys=spec["foreign_keys"])
+        sql = db.create_table_sql(name, spec["columns"], pk=spec["pk"], foreign_keys=spec["foreign_keys"])
+        if spec.get("without_rowid"):
+            # Keyed by their primary key alone: no rowid and no second copy of the key in an index
+            # (sqlite-utils cannot create these).
+            sql = sql.rstrip().rstrip(";") + " WITHOUT ROWID"
+        db.execute(sql)
     types = {str: "text", int: "integer"}
     for name, columns in STATE.items():  # sqlite-utils creates tables in main only
         first, *rest = columns.items()
@@ -253,6 +261,8 @@ def create_indexes(db: sqlite_utils.Database) -> None:
     for name, spec in (TABLES | DERIVED).items():
         for columns in spec["indexes"]:
             db[name].create_index(columns, if_not_exists=True)
+        for index, (column, where) in spec.get("partial_indexes", {}).items():
+            db.execute(f"create index if not exists [{index}] on [{name}] ([{column}]) where {where}")
 
 
 def fts_rows(db, name: str, where: str, params: list, delete: bool = False) -> None:

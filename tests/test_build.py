@@ -135,15 +135,33 @@ def test_ids_are_stable_across_rebuilds(tmp_path):
     assert rows(first, query) == rows(second, query)
 
 
+def _indexes(conn, table):
+    """Each index of a table (its primary key's too) as its tuple of columns."""
+    return [tuple(c[2] for c in conn.execute(f"pragma index_info('{index[1]}')"))
+            for index in conn.execute(f"pragma index_list('{table}')")]
+
+
 def test_indexes_on_report_id_and_keys(built_db):
     conn = sqlite3.connect(built_db)
-    indexed = {(table, tuple(c[2] for c in conn.execute(f"pragma index_info('{index[1]}')")))
-               for table in build.TABLES for index in conn.execute(f"pragma index_list('{table}')")}
+    indexed = {(table, columns) for table in build.TABLES for columns in _indexes(conn, table)}
     conn.close()
+    # a report's rows are found by an index that starts with report_id (the primary key's, where it does)
     for table in ("sections", "metrics", "application_outcomes", "review_litigation", "checks", "build_issues"):
-        assert (table, ("report_id",)) in indexed, table
+        assert any(t == table and columns[:1] == ("report_id",) for t, columns in indexed), table
     assert ("metrics", ("metric",)) in indexed
     assert ("application_outcomes", ("outcome", "applicant_type")) in indexed
+
+
+def test_no_index_duplicates_a_primary_key_prefix(built_db):
+    conn = sqlite3.connect(built_db)
+    for (table,) in conn.execute("select name from sqlite_master where type = 'table' and name not like '%fts%'"):
+        key = tuple(c[1] for c in sorted((c for c in conn.execute(f"pragma table_info('{table}')") if c[5]),
+                                          key=lambda c: c[5]))
+        indexes = [(index[1], tuple(c[2] for c in conn.execute(f"pragma index_info('{index[1]}')")))
+                   for index in conn.execute(f"pragma index_list('{table}')") if index[3] != "pk"]
+        for name, columns in indexes:
+            assert not (key and key[:len(columns)] == columns), f"{name} on {table}{columns} repeats its key {key}"
+    conn.close()
 
 
 def test_pre_aggregated_tables_equal_the_cells_they_sum(db):
