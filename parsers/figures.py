@@ -21,15 +21,42 @@ SENTENCE_BREAK = "。；;！!？?\n\r"
 GLUED_YEAR = re.compile(r"^(199\d|20[0-3]\d)\d{2,}$")
 
 
-@functools.lru_cache(maxsize=1)
-def _quantity() -> re.Pattern:
+CHINESE_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CHINESE_NUMBER = "[零〇一二两三四五六七八九十百]{1,6}"
+
+
+@functools.lru_cache(maxsize=2)
+def _quantity(chinese: bool = False) -> re.Pattern:
+    """A number and its counting unit. With `chinese`, numbers written in characters too
+    (收到申请两件): small counts often are, in small agencies' reports."""
     vocab = data.load("vocabulary")
     units = "|".join(re.escape(u) for u in sorted(vocab["units"], key=len, reverse=True))
     before = "|".join(re.escape(w) for w in vocab["approximate_before"])
     after = "|".join(re.escape(w) for w in vocab["approximate_after"])
+    number = r"\d+(?:\.\d+)?(?![0-9])" + (f"|(?<![每第任某逐单唯统同之百千万]){CHINESE_NUMBER}" if chinese else "")
     return re.compile(
-        rf"(?:(?P<before>{before})[ \t]?)?(?<![0-9A-Za-z.\-—/第])(?P<num>\d+(?:\.\d+)?)(?![0-9])"
+        rf"(?:(?P<before>{before})[ \t]?)?(?<![0-9A-Za-z.\-—/第])(?P<num>{number})"
         rf"(?P<after>{after})?[ \t]?(?P<mult>万|亿)?(?P<unit>{units})")
+
+
+def chinese_number(written: str) -> int | None:
+    """二十三 -> 23, 两 -> 2, 一百零五 -> 105; None when it is not a number as written."""
+    total, digit = 0, None
+    for ch in written:
+        if ch in CHINESE_DIGITS:
+            if digit is not None and ch not in "零〇":
+                return None  # 二三: not a number
+            digit = CHINESE_DIGITS[ch] if ch not in "零〇" else None
+        elif ch in "十百":
+            total += (1 if digit is None else digit) * (10 if ch == "十" else 100)
+            digit = None
+    return total + (digit or 0)
+
+
+@functools.lru_cache(maxsize=1)
+def _core_keys() -> frozenset[str]:
+    core = data.load("vocabulary")["comparable_core"]
+    return frozenset(core["application_outcomes"]) | frozenset(core["review_litigation"])
 
 
 def extract(text: str, spans: list[tuple[int, int]]) -> list[Metric]:
@@ -39,7 +66,7 @@ def extract(text: str, spans: list[tuple[int, int]]) -> list[Metric]:
     metrics: list[Metric] = []
     for start, end in spans:
         previous_end = start
-        for m in _quantity().finditer(folded, start, end):
+        for m in _quantity(chinese=True).finditer(folded, start, end):
             metric = _figure(text, folded, m, start, previous_end, vocab)
             previous_end = m.end()
             if metric:
@@ -55,13 +82,18 @@ def _figure(text: str, folded: str, m: re.Match, floor: int, previous_end: int, 
         return None  # a year glued to other digits by lost characters, not a count
     if mult and unit == "元":
         unit, mult = mult + unit, None
-    value = float(number) * {"万": 10_000, "亿": 100_000_000}.get(mult, 1)
-    value = int(value) if value.is_integer() else value
+    written_out = not number[0].isdigit()
+    if written_out and chinese_number(number) is None:
+        return None
+    value = (chinese_number(number) if written_out else float(number)) * {"万": 10_000, "亿": 100_000_000}.get(mult, 1)
+    value = int(value) if float(value).is_integer() else value
     raw_start = m.start("before") if m.group("before") else m.start("num")
     raw_end = max(m.end("num"), m.end("after") if m.group("after") else 0, m.end("mult") if mult else 0)
     _, label = _label(text, folded, raw_start, floor)
     contexts = _contexts(folded, raw_start, m.end(), floor, previous_end)
     key = _key(contexts, unit, vocab["figures"])
+    if written_out and (key not in _core_keys() or re.search(vocab["negation"], contexts["clause"])):
+        return None  # 一个, 三个方面: a number in characters counts only for the requests' core, never negated
     return Metric(metric=key, label=label, unit=unit, source="text",
                   approximate=bool(m.group("before") or m.group("after")),
                   other_year=any(re.search(p, contexts["clause"]) for p in vocab["other_year"]),

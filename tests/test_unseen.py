@@ -144,3 +144,17 @@ def test_reading_of_prose_reports_and_other_documents():
     assert (prose.reading.reading, prose.reading.cells_expected) == ("prose_only", None)
     other = parse("关于做好2023年政府信息公开工作年度报告编制发布工作的通知\n各单位：\n")
     assert other.reading.reading == "not_applicable"
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("全年共收到政府信息公开申请两件，均已按时答复。", {"new_received": (2, "两")}),
+    ("本年度共受理依申请公开十二件，办结十二件。", {"new_received": (12, "十二"), "results_total": (12, "十二")}),
+    ("全年未收到一件政府信息公开申请。", {"new_received": (0, "未")}),
+    ("收到政府信息公开申请十余件。", {}),  # a bound, not a count
+    ("开展培训三次，形成一个机制。", {}),  # numbers in characters count only for the requests' core
+])
+def test_counts_written_in_characters(sentence, expected):
+    report = parse("某县某局2023年政府信息公开工作年度报告\n" + sentence + "\n")
+    found = {o.outcome: (o.cell.value, o.cell.value_raw) for o in report.outcomes}
+    assert found == expected
+    assert all(report.source.text[o.cell.start:o.cell.end] == o.cell.value_raw for o in report.outcomes)
