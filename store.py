@@ -533,8 +533,8 @@ REVIEW = {f"{group}_{result}": f"sum(case when {condition} and result = '{result
 DERIVED = {
     "report_figures": {
         "columns": {"report_id": str, "agency": str, "year": int, "province": str, "template": str, "doc_type": str,
-                    "applications_received": float, **{name: int for name in FIGURES}, "disclosure_rate": float,
-                    **{name: int for name in REVIEW}, "admin_reviews": float, "lawsuits": float},
+                    "applications_received": int, **{name: int for name in FIGURES}, "disclosure_rate": float,
+                    **{name: int for name in REVIEW}, "admin_reviews": int, "lawsuits": int},
         "pk": "report_id", "foreign_keys": [("report_id", "reports", "id")],
         "indexes": [["year", "agency"], ["agency"], ["province"], ["disclosure_rate", "results_total"], ["doc_type", "year"]],
     },

@@ -16,7 +16,7 @@ METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
 TABLES = ["reports", "sections", "metrics", "application_outcomes", "review_litigation", "checks", "labels", "build_issues"]
 QUERIES = METADATA["databases"]["ogi"]["queries"]
 PARAMS = {"year": "", "agency": "芙蓉区", "metric": "proactive_items_total", "metric_id": "003_85b1cd000e56671f/m4",
-          "min_applications": "", "q": "复议"}
+          "min_applications": "", "q": "复议", "same_agencies": ""}
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -184,3 +184,61 @@ def test_report_page_says_how_much_was_read(get):
     assert "读取完整" in page and "200 / 200" in page
     # 北京市城市管理委员会 2022: the excerpt ends before its tables; its counts are in the prose.
     assert "仅正文数字" in get("/report/158_beijing_city_management_commission_2022_narrative_counts_excerpt").text
+
+
+def test_every_share_and_rate_is_recomputed_from_the_value_tables(get, db):
+    """Shares and rates in the canned queries, recomputed here from application_outcomes and
+    review_litigation: each share over the same reports as its denominator."""
+    cells = {}
+    for r in db.execute("select report_id, outcome, count, source from application_outcomes where applicant_type = 'total'"):
+        cells[(r["report_id"], r["outcome"])] = (r["count"], r["source"])
+    # refusal_reasons: per reason, its reports' counts over the same reports' results_total
+    reasons = {}
+    for (rid, outcome), (count, source) in cells.items():
+        total = cells.get((rid, "results_total"))
+        if (outcome.startswith(("denied_", "unable_", "not_processed_", "other_")) and not outcome.endswith("_total")
+                and count is not None and source == "table" and total and total[0] is not None and total[1] == "table"):
+            n, d, k = reasons.get(outcome, (0, 0, 0))
+            reasons[outcome] = (n + count, d + total[0], k + 1)
+    rows = {r["outcome"]: r for r in get("/ogi/refusal_reasons.json", _shape="array", year="").json()}
+    assert set(rows) == set(reasons)
+    for outcome, (n, d, k) in reasons.items():
+        assert (rows[outcome]["applications"], rows[outcome]["results_total"], rows[outcome]["reports"]) == (n, d, k)
+        assert rows[outcome]["percent_of_results"] == (round(100 * n / d, 2) if d else None)
+        assert rows[outcome]["percent_of_results"] is None or rows[outcome]["percent_of_results"] <= 100
+    # disclosure_rate_ranking: (granted + partially granted) / results total, as a percentage
+    for row in get("/ogi/disclosure_rate_ranking.json", _shape="array", min_applications="1").json():
+        granted = sum(cells.get((row["report_id"], k), (0, ""))[0] or 0 for k in ("granted", "partially_granted"))
+        assert row["disclosure_rate_percent"] == round(100 * granted / cells[(row["report_id"], "results_total")][0], 1)
+    # review_litigation_rates: corrected / (total - pending), as percentages
+    review = {}
+    for r in db.execute("select report_id, proceeding, result, count from review_litigation"):
+        group = "admin_review" if r["proceeding"] == "admin_review" else "litigation"
+        key = (r["report_id"], group, r["result"])
+        review[key] = (review.get(key) or 0) + (r["count"] or 0)
+    for row in get("/ogi/review_litigation_rates.json", _shape="array").json():
+        for group in ("admin_review", "litigation"):
+            decided = review.get((row["report_id"], group, "total"), 0) - review.get((row["report_id"], group, "pending"), 0)
+            corrected = review.get((row["report_id"], group, "corrected"))  # None: the report does not say
+            expected = round(100 * corrected / decided, 1) if decided and corrected is not None else None
+            assert row[f"{group}_correction_percent"] == expected, (row["report_id"], group)
+
+
+def test_counts_are_integers_in_the_api(get):
+    for row in get("/ogi/report_figures.json", _shape="array", _size="max").json():
+        for column in ("applications_received", "new_received", "results_total", "admin_reviews", "lawsuits"):
+            assert row[column] is None or isinstance(row[column], int), (row["report_id"], column, row[column])
+
+
+def test_headline_series_says_what_each_point_covers(get, db):
+    rows = get("/ogi/headline_series.json", _shape="array", same_agencies="").json()
+    for row in rows:
+        reporting = db.execute("select count(*) from report_figures where doc_type = 'annual_report' and year = ? "
+                               "and applications_received is not null", [row["year"]]).fetchone()[0]
+        assert row["applications_received_reports"] == reporting <= row["reports"]
+    panel = get("/ogi/headline_series.json", _shape="array", same_agencies="1").json()
+    years = {r["year"] for r in rows}
+    agencies = {a for (a,) in db.execute(
+        "select agency from report_figures where doc_type = 'annual_report' and agency is not null and year is not null "
+        "group by agency having count(distinct year) = ?", [len(years)])}
+    assert sum(r["agencies"] for r in panel) == len(agencies) * len(panel)
