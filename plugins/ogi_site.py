@@ -12,6 +12,9 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
+from markupsafe import Markup, escape
+
+from parsers.data import spam_words
 from parsers.search import fts_query  # the project's package, installed (a deployment installs its wheel)
 
 ROBOTS = """User-agent: *
@@ -33,11 +36,29 @@ def register_routes():
     return [(r"^/robots\.txt$", lambda: Response.text(ROBOTS))]
 
 
+def spam_marked(text: str) -> Markup:
+    """The text, escaped, with words that mirror sites inject (gambling spam) struck through and
+    labelled: they stay in reports.text (spans count them) but are never shown as the agency's words."""
+    out, position = [], 0
+    words = sorted(spam_words(), key=len, reverse=True)
+    while position < len(text):
+        found = min(((text.find(w, position), w) for w in words if text.find(w, position) >= 0), default=None)
+        if found is None:
+            break
+        start, word = found
+        out.append(escape(text[position:start]))
+        out.append(Markup('<del class="spam" title="镜像网站插入的文字，不是发布机关的原文">{}</del>').format(word))
+        position = start + len(word)
+    out.append(escape(text[position:]))
+    return Markup("").join(out)
+
+
 @hookimpl
 def prepare_jinja2_environment(env):
     # Datasette redirects /report/%E6%BB%A6… to its own ~E6~BB~A6… form and hands the page
     # that form: templates decode it (report ids are file names, often Chinese).
     env.filters["tilde_decode"] = tilde_decode
+    env.filters["spam_marked"] = spam_marked
 
 
 @hookimpl

@@ -242,3 +242,16 @@ def test_headline_series_says_what_each_point_covers(get, db):
         "select agency from report_figures where doc_type = 'annual_report' and agency is not null and year is not null "
         "group by agency having count(distinct year) = ?", [len(years)])}
     assert sum(r["agencies"] for r in panel) == len(agencies) * len(panel)
+
+
+def test_injected_spam_is_struck_through_not_shown_as_the_agencys_words(get, db):
+    # 芙蓉区 2021 as mirrored: 凯发一触即发 was injected in place of words of the report.
+    [(text,)] = db.execute("select text from reports where id = '003_85b1cd000e56671f'").fetchall()
+    assert "凯发一触即发" in text  # kept in the text: the spans count it
+    page = get("/report/003_85b1cd000e56671f").text
+    assert '<del class="spam"' in page and page.count("凯发一触即发") == page.count('<del class="spam"')
+    from parsers.data import spam_words
+    for word in spam_words():  # never in a label, heading, title or agency
+        for sql in ("select count(*) from metrics where instr(label, ?)", "select count(*) from sections where instr(heading, ?)",
+                    "select count(*) from reports where instr(coalesce(title, '') || coalesce(agency, ''), ?)"):
+            assert db.execute(sql, [word]).fetchone()[0] == 0, (sql, word)
