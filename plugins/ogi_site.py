@@ -31,9 +31,38 @@ def prepare_connection(conn):
     conn.create_function("fts_query", 1, fts_query, deterministic=True)
 
 
+REPORT_COLUMNS = ("id, title, agency, province, city, county, region_code, year, published_date, doc_type, template, "
+                  "source_url, source_path, source_format, pages, reading, cells_read, cells_expected")
+
+
+async def report_json(datasette, request):
+    """/report/{id}.json: a report's metadata, table 三 and 四 cells (with their spans and a link
+    to each in the text), its checks and how much of it was read, in one document."""
+    report_id = tilde_decode(request.url_vars["id"])
+    db = datasette.get_database("ogi")
+    found = (await db.execute(f"select {REPORT_COLUMNS} from reports where id = ?", [report_id])).first()
+    if found is None:
+        return Response.json({"ok": False, "error": f"no report {report_id!r}"}, status=404)
+    page = datasette.absolute_url(request, datasette.urls.path(f"/report/{request.url_vars['id']}"))
+
+    async def rows(sql):
+        return [dict(r) | ({"link": f"{page}?start={r['start']}&end={r['end']}#hl"} if "start" in r.keys() else {})
+                for r in (await db.execute(sql, [report_id])).rows]
+
+    return Response.json({
+        "ok": True, "report": dict(found), "page": page,
+        "application_outcomes": await rows("select outcome, applicant_type, count, value_raw, source, start, \"end\" "
+                                           "from application_outcomes where report_id = ?"),
+        "review_litigation": await rows("select proceeding, result, count, value_raw, source, start, \"end\" "
+                                        "from review_litigation where report_id = ?"),
+        "checks": await rows("select \"check\", scope, expected, actual, passed, detail from checks where report_id = ?"),
+    }, headers={"Access-Control-Allow-Origin": "*"})
+
+
 @hookimpl
 def register_routes():
-    return [(r"^/robots\.txt$", lambda: Response.text(ROBOTS))]
+    return [(r"^/robots\.txt$", lambda: Response.text(ROBOTS)),
+            (r"^/report/(?P<id>[^/]+)\.json$", report_json)]
 
 
 def spam_marked(text: str) -> Markup:

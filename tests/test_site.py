@@ -5,6 +5,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -255,3 +256,27 @@ def test_injected_spam_is_struck_through_not_shown_as_the_agencys_words(get, db)
         for sql in ("select count(*) from metrics where instr(label, ?)", "select count(*) from sections where instr(heading, ?)",
                     "select count(*) from reports where instr(coalesce(title, '') || coalesce(agency, ''), ?)"):
             assert db.execute(sql, [word]).fetchone()[0] == 0, (sql, word)
+
+
+def test_report_json_has_metadata_tables_checks_and_reading(get, db):
+    document = get("/report/003_85b1cd000e56671f.json").json()
+    assert document["report"]["title"] == "长沙市芙蓉区2021年政府信息公开工作年度报告" and document["report"]["reading"] == "complete"
+    cells = {(c["outcome"], c["applicant_type"]): c for c in document["application_outcomes"]}
+    assert cells[("new_received", "total")]["count"] == 139 and len(cells) == 175
+    total = cells[("new_received", "total")]
+    [(text,)] = db.execute("select text from reports where id = '003_85b1cd000e56671f'").fetchall()
+    assert text[total["start"]:total["end"]] == "139" and total["link"].startswith("http")
+    assert len(document["review_litigation"]) == 15 and document["checks"]
+    assert get("/report/no-such-report.json").status_code == 404
+
+
+def test_home_page_api_examples_work_when_pasted_into_a_shell(site, get):
+    import html as html_module
+    import shlex
+    page = get("/").text
+    block = html_module.unescape(re.search(r'<pre class="api">(.*?)</pre>', page, re.S).group(1))
+    commands = [shlex.split(line) for line in block.strip().splitlines()]
+    assert len(commands) >= 3
+    for command in commands:
+        assert command[0] == "curl" and command[1].startswith(site) and command[1].isascii(), command
+        assert httpx.get(command[1], timeout=30).status_code == 200, command
