@@ -74,7 +74,9 @@ def analyse(text: str, path: str = "") -> tuple[Metadata, list[Issue]]:
         announced = find_announcement(text, rules)
         if announced:
             meta.doc_type = "annual_report"
-            meta.agency = announced.group("agency") if _is_agency(announced.group("agency"), rules) else None
+            before = re.search(rules["announcement_agency_before"], announced.string[:announced.end()])
+            named = [m.group("agency") for m in (announced, before) if m and _is_agency(m.group("agency"), rules)]
+            meta.agency = named[0] if named else None
     meta.published_date = find_published_date(text, all_lines)
     meta.year, meta.year_guess = find_year(text, meta.title, meta.published_date, path)
     complete(meta)
@@ -225,7 +227,7 @@ def find_agency(title: str | None, rules: dict) -> str | None:
         return None
     s = squash(title)
     m = re.search(r"((?:19|20)\d{2}\s*年|关于|落实|《)", s)
-    prefix = s[: m.start()] if m else ""
+    prefix = re.split(r"[:：,，、|]", s[: m.start()])[-1] if m else ""  # 文字解读:济南市… names the agency after the colon
     if not prefix:  # 2023年度北京市城市管理委员会政府信息公开工作年度报告: the agency after the year
         after = re.match(r"(?:19|20)\d{2}年度?(?P<agency>.{2,30}?)(?:政府信息公开|政务公开|信息公开)", s)
         prefix = after.group("agency") if after and after.group("agency").endswith(tuple(rules["agency_suffixes"])) else ""

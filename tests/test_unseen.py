@@ -32,9 +32,15 @@ def test_a_report_without_a_title_that_announces_itself_is_an_annual_report(open
     assert report.template == "t2021"  # the format in force for 2023: no table left to say otherwise
 
 
-def test_the_announcing_agency_is_kept_when_it_is_named():
-    report = parse(HEAD + "现公布广东省人民政府办公厅2023年政府信息公开工作年度报告。\n")
-    assert report.metadata.agency == "广东省人民政府办公厅"
+@pytest.mark.parametrize("opening, agency", [
+    ("现公布广东省人民政府办公厅2023年政府信息公开工作年度报告。", "广东省人民政府办公厅"),
+    ("郑州高新区沟赵办事处向社会公布2023年度本级政府信息公开年度报告。", "郑州高新区沟赵办事处"),
+    ("本年报是由鹿城区发展和改革局编制的2023年度政府信息公开年度报告。", "鹿城区发展和改革局"),
+    ("特向社会公布2023年政府信息公开工作年度报告。", None),
+])
+def test_the_announcing_agency_is_kept_when_it_is_named(opening, agency):
+    report = parse(HEAD + opening + "\n")
+    assert report.metadata.agency == agency
 
 
 @pytest.mark.parametrize("text", [
@@ -57,6 +63,7 @@ def test_a_cited_format_names_the_template_when_no_table_is_left():
     ("2023年度北京市城市管理委员会政府信息公开工作年度报告", "北京市城市管理委员会"),
     ("北京市城市管理委员会2023年政府信息公开工作年度报告", "北京市城市管理委员会"),
     ("2023年政府信息公开工作年度报告", None),
+    ("文字解读:济南市历下区大明湖街道办事处2022年政府信息公开工作年度报告", "济南市历下区大明湖街道办事处"),
 ])
 def test_the_agency_before_or_after_the_year_in_a_title(title, agency):
     assert parse(title + "\n一、总体情况\n").metadata.agency == agency
