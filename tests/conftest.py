@@ -24,6 +24,11 @@ import build  # noqa: E402
 from serving import serve_command  # noqa: E402
 
 
+def report_files(folder: Path) -> list[Path]:
+    """The reports in a corpus folder (not its manifest.csv or sidecars)."""
+    return [p for p in folder.iterdir() if p.name != "manifest.csv" and not p.name.endswith(".meta.json")]
+
+
 @pytest.fixture(scope="session")
 def built_db(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("db") / "ogi.db"

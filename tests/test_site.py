@@ -280,3 +280,15 @@ def test_home_page_api_examples_work_when_pasted_into_a_shell(site, get):
     for command in commands:
         assert command[0] == "curl" and command[1].startswith(site) and command[1].isascii(), command
         assert httpx.get(command[1], timeout=30).status_code == 200, command
+
+
+def test_bundled_reports_link_to_their_originals(get, db):
+    # reports/manifest.csv gives each corpus report the address tests/expected/CORPUS_SOURCES.md names
+    import csv
+    with open(ROOT / "reports" / "manifest.csv", encoding="utf-8") as f:
+        manifest = {row["path"]: row for row in csv.DictReader(f)}
+    for path, row in manifest.items():
+        [(report_id, url)] = db.execute("select id, source_url from reports where source_path = ?", [path]).fetchall()
+        assert url == row["source_url"] and url.startswith("https://") or url.startswith("http://")
+    page = get("/report/164_pingdu_public_security_bureau_2023_narrative_counts_excerpt").text
+    assert 'href="http://www.pingdu.gov.cn/bmxxgkml_15/pdsgaj_15/xxgkml_15/ndgzbg_15/202401/t20240116_7794358.shtml"' in page
