@@ -161,7 +161,7 @@ def page_paths(db: Path, metadata: dict) -> tuple[list[str], dict[str, str]]:
     finally:
         conn.close()
     listings = [f"/{DATABASE}/{quote(name)}" for name in tables + list(database.get("queries", {}))]
-    pages = ["/", f"/{DATABASE}"] + listings + [f"/report/{tilde_encode(i)}" for i in report_ids]
+    pages = ["/", "/about", f"/{DATABASE}"] + listings + [f"/report/{tilde_encode(i)}" for i in report_ids]
     return pages, {path: path + ".json?_shape=array" for path in listings}
 
 

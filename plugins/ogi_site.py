@@ -12,6 +12,8 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
+from pathlib import Path
+
 from markupsafe import Markup, escape
 
 from parsers.data import spam_words
@@ -59,10 +61,22 @@ async def report_json(datasette, request):
     }, headers={"Access-Control-Allow-Origin": "*"})
 
 
+ABOUT = Path(__file__).resolve().parent / "about.md"
+
+
+async def about(datasette):
+    """/about (关于与方法): plugins/about.md, rendered with markdown-it-py (CommonMark and tables)."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark").enable("table").render(ABOUT.read_text(encoding="utf-8"))
+    return Response.html(await datasette.render_template("about.html", {"body": Markup(body)}))
+
+
 @hookimpl
 def register_routes():
     return [(r"^/robots\.txt$", lambda: Response.text(ROBOTS)),
-            (r"^/report/(?P<id>[^/]+)\.json$", report_json)]
+            (r"^/report/(?P<id>[^/]+)\.json$", report_json),
+            (r"^/about$", about)]
 
 
 def spam_marked(text: str) -> Markup:

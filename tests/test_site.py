@@ -292,3 +292,11 @@ def test_bundled_reports_link_to_their_originals(get, db):
         assert url == row["source_url"] and url.startswith("https://") or url.startswith("http://")
     page = get("/report/164_pingdu_public_security_bureau_2023_narrative_counts_excerpt").text
     assert 'href="http://www.pingdu.gov.cn/bmxxgkml_15/pdsgaj_15/xxgkml_15/ndgzbg_15/202401/t20240116_7794358.shtml"' in page
+
+
+def test_about_page_is_linked_from_every_page(get):
+    about = get("/about")
+    assert about.status_code == 200 and "关于与方法" in about.text
+    assert "<table>" in about.text and "复议后起诉" in about.text  # the glossary, a Markdown table rendered
+    for path in ("/", "/ogi", "/ogi/metrics", "/ogi/refusal_reasons", "/report/003_85b1cd000e56671f"):
+        assert 'href="/about"' in get(path).text, path
