@@ -1,9 +1,12 @@
-"""Every extracted value links to its span, highlighted in its report's page.
+"""Every extracted value links to its span, highlighted in its report's page, and
+every report id links to the report's page.
 
 Any row that has report_id, start and end (the metrics, application_outcomes
 and review_litigation tables, and canned queries that select those columns)
 gets its value or count cell rendered as a link to
-/report/{report_id}?start=…&end=…#hl.
+/report/{report_id}?start=…&end=…#hl. A report_id cell (and the reports
+table's id) links to /report/{id}. Long text (a report's or a section's full
+text) is cut to its first words on table pages: the report page shows it whole.
 """
 
 from datasette import hookimpl
@@ -11,6 +14,7 @@ from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
 
 VALUE_COLUMNS = {"value", "count"}
+TEXT_PREVIEW = 80  # characters of a long text shown in a table cell
 
 
 def _get(row, key):
@@ -30,8 +34,24 @@ def _shown(value, value_raw) -> str:
     return str(value)
 
 
+def _report_link(datasette, report_id, shown=None) -> Markup:
+    href = datasette.urls.path(f"/report/{tilde_encode(str(report_id))}")
+    return Markup(f'<a class="report" href="{escape(href)}" title="报告页">{escape(shown or report_id)}</a>')
+
+
 @hookimpl
-def render_cell(row, value, column, datasette):
+def render_cell(row, value, column, table, datasette):
+    if column == "report_id" and value is not None:
+        # on table pages a foreign key arrives expanded ({"value", "label"}): link it to the report page too
+        return _report_link(datasette, value["value"] if isinstance(value, dict) else value)
+    if table == "reports" and column == "id" and value is not None:
+        return _report_link(datasette, value)
+    if column == "text" and isinstance(value, str) and len(value) > TEXT_PREVIEW:
+        report_id = _get(row, "report_id") if table == "sections" else _get(row, "id")
+        preview = escape(value[:TEXT_PREVIEW]) + Markup("…")
+        if report_id is None:
+            return preview
+        return preview + Markup(" ") + _report_link(datasette, report_id, "全文")
     if column not in VALUE_COLUMNS:
         return None
     report_id, start, end = _get(row, "report_id"), _get(row, "start"), _get(row, "end")

@@ -300,3 +300,11 @@ def test_about_page_is_linked_from_every_page(get):
     assert "<table>" in about.text and "复议后起诉" in about.text  # the glossary, a Markdown table rendered
     for path in ("/", "/ogi", "/ogi/metrics", "/ogi/refusal_reasons", "/report/003_85b1cd000e56671f"):
         assert 'href="/about"' in get(path).text, path
+
+
+def test_report_ids_link_to_report_pages_and_long_text_is_cut(get):
+    reports = get("/ogi/reports").text
+    assert 'href="/report/003_85b1cd000e56671f"' in reports
+    assert len(reports) < 200_000  # was the full text of every report in its rows
+    assert 'href="/report/003_85b1cd000e56671f"' in get("/ogi/application_outcomes?report_id=003_85b1cd000e56671f").text
+    assert 'href="/report/' in get("/ogi/search_sections", q="复议").text
