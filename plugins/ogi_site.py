@@ -107,13 +107,30 @@ def prepare_jinja2_environment(env):
 @hookimpl
 def asgi_wrapper(datasette):
     """Table searches skip counting every match (_nocount): over a national corpus a common
-    word matches most sections, and the count would cost more than the page."""
+    word matches most sections, and the count would cost more than the page. CSV asked for
+    with _bom=1 starts with a byte-order mark."""
     def wrap(app):
         async def add_nocount(scope, receive, send):
             if scope.get("type") == "http":
                 query = scope.get("query_string", b"")
                 if b"_search=" in query and b"_nocount=" not in query:
                     scope = dict(scope, query_string=query + b"&_nocount=1")
+                if scope["path"].endswith(".csv") and b"_bom=1" in query:
+                    send = _with_bom(send)
             await app(scope, receive, send)
         return add_nocount
     return wrap
+
+
+def _with_bom(send):
+    """CSV that Excel on Chinese Windows opens as UTF-8 (?_bom=1): a byte-order mark before the first byte."""
+    started = [False]
+
+    async def sending(event):
+        if event["type"] == "http.response.start":
+            event = dict(event, headers=[h for h in event.get("headers", []) if h[0].lower() != b"content-length"])
+        elif event["type"] == "http.response.body" and not started[0]:
+            started[0] = True
+            event = dict(event, body=b"\xef\xbb\xbf" + event.get("body", b""))
+        await send(event)
+    return sending

@@ -308,3 +308,10 @@ def test_report_ids_link_to_report_pages_and_long_text_is_cut(get):
     assert len(reports) < 200_000  # was the full text of every report in its rows
     assert 'href="/report/003_85b1cd000e56671f"' in get("/ogi/application_outcomes?report_id=003_85b1cd000e56671f").text
     assert 'href="/report/' in get("/ogi/search_sections", q="复议").text
+
+
+def test_csv_for_excel_has_a_byte_order_mark(get):
+    plain = get("/ogi/reports.csv", _size="3").content
+    excel = get("/ogi/reports.csv", _size="3", _bom="1").content
+    assert not plain.startswith(b"\xef\xbb\xbf") and excel == b"\xef\xbb\xbf" + plain
+    assert excel.decode("utf-8-sig").splitlines()[0].startswith("id,")
