@@ -47,9 +47,9 @@ clean:
 	rm -rf $(VENV) data dist .pytest_cache
 
 # Deployment (deploy.py). APP names the Fly app / Cloud Run service; LIVE_URL is where
-# the static copy sends search and SQL (empty: those links are dropped).
+# the static copy sends search and SQL (default empty: a self-contained copy, those links dropped).
 APP ?= ogi-reports
-LIVE_URL ?= https://$(APP).fly.dev
+LIVE_URL ?=
 PROVIDER ?= fly
 
 bundle: build
