@@ -39,8 +39,22 @@ def _report_link(datasette, report_id, shown=None) -> Markup:
     return Markup(f'<a class="report" href="{escape(href)}" title="报告页">{escape(shown or report_id)}</a>')
 
 
+def _passage(datasette, row, value: str, words: list[str]) -> Markup:
+    """A search result's passage with the searched words marked, linked to that place in the report."""
+    shown = escape(value)
+    for word in sorted(set(words), key=len, reverse=True):
+        shown = Markup(shown.replace(escape(word), Markup("<mark>{}</mark>").format(word)))
+    report_id, start, end = _get(row, "report_id"), _get(row, "start"), _get(row, "end")
+    if report_id is None or not isinstance(start, int):
+        return shown
+    href = datasette.urls.path(f"/report/{tilde_encode(str(report_id))}?start={start}&end={end}#hl")
+    return Markup(f'<a class="passage" href="{escape(href)}" title="在报告原文中查看">') + shown + Markup("</a>")
+
+
 @hookimpl
 def render_cell(row, value, column, table, datasette):
+    if column == "passage" and isinstance(value, str):  # a search result (the query returns what was searched)
+        return _passage(datasette, row, value, (_get(row, "searched") or "").split())
     if column == "report_id" and value is not None:
         # on table pages a foreign key arrives expanded ({"value", "label"}): link it to the report page too
         return _report_link(datasette, value["value"] if isinstance(value, dict) else value)

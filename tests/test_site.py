@@ -315,3 +315,12 @@ def test_csv_for_excel_has_a_byte_order_mark(get):
     excel = get("/ogi/reports.csv", _size="3", _bom="1").content
     assert not plain.startswith(b"\xef\xbb\xbf") and excel == b"\xef\xbb\xbf" + plain
     assert excel.decode("utf-8-sig").splitlines()[0].startswith("id,")
+
+
+def test_search_results_lead_to_the_passage_with_the_word_marked(get, db):
+    page = get("/ogi/search_sections", q="信息处理费").text
+    assert "<mark>信息处理费</mark>" in page
+    rows = get("/ogi/search_sections.json", q="信息处理费", _shape="array").json()
+    texts = dict(db.execute("select id, text from reports").fetchall())
+    found = [r for r in rows if texts[r["report_id"]][r["start"]:r["end"]] == "信息处理费"]
+    assert found and f'start={found[0]["start"]}&amp;end={found[0]["end"]}#hl' in page
