@@ -21,20 +21,20 @@ from pathlib import Path
 
 import sqlite_utils
 
-from parsers import checks, data, search
+from parsers import agencies, checks, data, search
 from parsers.batch import Parsed
 from parsers.model import Cell, Check, ParsedReport, Section
 
 # Columns of every table, in display order, with their types.
 TABLES = {
     "reports": {
-        "columns": {"id": str, "title": str, "agency": str, "province": str, "city": str, "county": str,
+        "columns": {"id": str, "title": str, "agency": str, "agency_key": str, "province": str, "city": str, "county": str,
                     "region_code": str, "year": int, "published_date": str, "doc_type": str, "template": str,
                     "source_path": str, "source_format": str, "source_sha256": str, "source_url": str, "pages": int,
                     "metadata_from": str, "reading": str, "cells_read": int, "cells_expected": int, "text": str},
         "pk": "id", "foreign_keys": [],
         "indexes": [["year", "province"], ["template"], ["doc_type"], ["province"], ["agency"], ["region_code"],
-                    ["reading"]],
+                    ["reading"], ["agency_key", "year"]],
     },
     "sections": {
         "columns": {"id": str, "report_id": str, "ordinal": int, "parent_id": str, "level": int, "number": str,
@@ -128,7 +128,7 @@ def report_rows(rid: str, report: ParsedReport) -> dict[str, list[dict]]:
 
     return {
         "reports": [{
-            "id": rid, "title": meta.title, "agency": meta.agency, "province": meta.province,
+            "id": rid, "title": meta.title, "agency": meta.agency, "agency_key": meta.agency_key, "province": meta.province,
             "city": meta.city, "county": meta.county, "region_code": meta.region_code, "year": meta.year,
             "published_date": meta.published_date, "doc_type": meta.doc_type, "template": report.template,
             "source_path": source.path, "source_format": source.format, "source_sha256": source.sha256,
@@ -211,7 +211,7 @@ class Writer:
         self.db, self.batch = db, batch
         # An integer primary key (build_issues.id) is SQLite's to assign.
         self.columns = {name: [c for c in spec["columns"] if not (c == spec["pk"] and spec["columns"][c] is int)]
-                        for name, spec in (TABLES | BOOKKEEPING).items()}
+                        for name, spec in (TABLES | BOOKKEEPING | DERIVED).items()}
         self.columns |= {name: list(columns) for name, columns in STATE.items()}
         self.buffers: dict[str, list[tuple]] = {name: [] for name in self.columns}
 
@@ -317,6 +317,8 @@ def finish(db: sqlite_utils.Database, writer: "Writer", version: str, full: bool
     fts_rows(db, "sections", f"report_id in ({CHANGED})", [])
     fts_rows(db, "reports", f"id in ({CHANGED})", [])
     writer.add({"checks": cross_year_checks(db)})
+    db.execute("delete from agencies")
+    writer.add({"agencies": agency_rows(db)})
     writer.flush()
     summarise(db)
     renumber_issues(db)
@@ -381,6 +383,25 @@ def cross_year_checks(db: sqlite_utils.Database) -> list[dict]:
         f"join reports r on r.id = o.report_id where r.agency in ({agencies}) "
         "and o.outcome in ('carried_over_from_prev_year', 'carried_forward_to_next_year')")]
     return check_rows(checks.cross_year(reports, outcomes))
+
+
+def agency_rows(db: sqlite_utils.Database) -> list[dict]:
+    """One row per agency key: its usual name (the form most reports use), every form seen,
+    its region and level, and the years it reported."""
+    found: dict[str, dict] = {}
+    for key, agency, code, province, city, county, year in db.execute(
+            "select agency_key, agency, region_code, province, city, county, year from reports "
+            "where agency_key is not null order by id"):
+        row = found.setdefault(key, {"agency_key": key, "region_code": code, "province": province, "city": city,
+                                     "county": county, "forms": {}, "years": []})
+        row["forms"][agency] = row["forms"].get(agency, 0) + 1
+        row["years"] += [year] if year else []
+    return [{"agency_key": key, "name": max(row["forms"], key=lambda f: (row["forms"][f], -len(f))),
+             "region_code": row["region_code"], "province": row["province"], "city": row["city"],
+             "county": row["county"], "level": agencies.level(next(iter(row["forms"])), row["region_code"]),
+             "names": json.dumps(sorted(row["forms"]), ensure_ascii=False), "reports": sum(row["forms"].values()),
+             "first_year": min(row["years"], default=None), "last_year": max(row["years"], default=None)}
+            for key, row in found.items()]
 
 
 def renumber_issues(db: sqlite_utils.Database) -> None:
@@ -531,6 +552,11 @@ REVIEW = {f"{group}_{result}": f"sum(case when {condition} and result = '{result
           for group, condition in (("admin_review", "proceeding = 'admin_review'"),
                                    ("litigation", "proceeding like 'litigation%'")) for result in RESULTS}
 DERIVED = {
+    "agencies": {
+        "columns": {"agency_key": str, "name": str, "region_code": str, "province": str, "city": str, "county": str,
+                    "level": str, "names": str, "reports": int, "first_year": int, "last_year": int},
+        "pk": "agency_key", "foreign_keys": [], "indexes": [["province"], ["level"], ["region_code"]],
+    },
     "report_figures": {
         "columns": {"report_id": str, "agency": str, "year": int, "province": str, "template": str, "doc_type": str,
                     "applications_received": int, **{name: int for name in FIGURES}, "disclosure_rate": float,

@@ -94,6 +94,7 @@ class Metadata:
     title: str | None = None
     title_span: tuple[int, int] | None = None
     agency: str | None = None
+    agency_key: str | None = None  # one identity across years and name forms (parsers/agencies.py)
     province: str | None = None
     city: str | None = None
     county: str | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-from . import checks, decode, document, figures, harmonise, readers, reading, tables
+from . import agencies, checks, decode, document, figures, harmonise, readers, reading, tables
 from .model import Issue, ParsedReport, Source
 
 # Metadata a file's own page (HTML meta tags) or a sidecar may supply.
@@ -60,6 +60,7 @@ def parse_report(path: str, data: bytes, given: dict | None = None, given_by: st
         document.complete(meta)  # doc type and region from a title or agency given from outside
     if meta.year_guess:
         report.issues.append(Issue("warning", meta.year_guess))
+    meta.agency_key = agencies.agency_key(meta.agency, meta.region_code)
     found = tables.extract(text, meta.year, meta.body_start)
     report.template = found.template
     if meta.title is None and found.template != "narrative":

@@ -60,6 +60,10 @@ def render_cell(row, value, column, table, datasette):
         return _report_link(datasette, value["value"] if isinstance(value, dict) else value)
     if table == "reports" and column == "id" and value is not None:
         return _report_link(datasette, value)
+    if column in ("agency", "name", "agency_key") and isinstance(value, str) and _get(row, "agency_key"):
+        if column != "name" or table == "agencies":  # an agency's name links to the agency's page
+            href = datasette.urls.path(f"/agency/{tilde_encode(str(_get(row, 'agency_key')))}")
+            return Markup(f'<a class="agency" href="{escape(href)}" title="机关页">{escape(value)}</a>')
     if column == "text" and isinstance(value, str) and len(value) > TEXT_PREVIEW:
         report_id = _get(row, "report_id") if table == "sections" else _get(row, "id")
         preview = escape(value[:TEXT_PREVIEW]) + Markup("…")

@@ -1,4 +1,5 @@
-"""Site-wide behaviour: Chinese full-text search, robots.txt, report ids in URLs.
+"""Site-wide behaviour: Chinese full-text search, robots.txt, report ids in URLs, the
+report JSON and about pages, CSV for Excel.
 
 Search: the FTS tables index character bigrams (parsers/search.py). Datasette's
 table search box sends `_search` through the SQL function escape_fts(); this
@@ -8,12 +9,12 @@ exactly the rows that contain them. `fts_query(q)` is the same function for
 canned queries and custom pages.
 """
 
-from datasette import hookimpl
-from datasette.utils import tilde_decode
-from datasette.utils.asgi import Response
-
+import json
 from pathlib import Path
 
+from datasette import hookimpl
+from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from parsers.data import spam_words
@@ -101,6 +102,8 @@ def prepare_jinja2_environment(env):
     # Datasette redirects /report/%E6%BB%A6… to its own ~E6~BB~A6… form and hands the page
     # that form: templates decode it (report ids are file names, often Chinese).
     env.filters["tilde_decode"] = tilde_decode
+    env.filters["tilde_encode"] = tilde_encode
+    env.filters["from_json"] = json.loads
     env.filters["spam_marked"] = spam_marked
 
 

@@ -324,3 +324,19 @@ def test_search_results_lead_to_the_passage_with_the_word_marked(get, db):
     texts = dict(db.execute("select id, text from reports").fetchall())
     found = [r for r in rows if texts[r["report_id"]][r["start"]:r["end"]] == "信息处理费"]
     assert found and f'start={found[0]["start"]}&amp;end={found[0]["end"]}#hl' in page
+
+
+def test_an_agency_keeps_one_identity_and_has_its_page(get, db):
+    # 平潭综合实验区: five annual reports 2011-2025, the agency written 管委会 / 管委会（…）/ 管委会（办公室）
+    reports = db.execute("select id, agency_key from reports where source_path in ('013_pingtan_zone_2018.txt', "
+                         "'017_pingtan_zone_2022.txt', '020_pingtan_zone_2025.txt', '101_pingtan_zone_2011.txt', "
+                         "'104_pingtan_zone_2014.txt')").fetchall()
+    assert len(reports) == 5 and len({key for _, key in reports}) == 1
+    key = reports[0][1]
+    [agency] = get("/ogi/agencies.json", _shape="array", agency_key=key).json()
+    assert (agency["reports"], agency["first_year"], agency["last_year"]) == (5, 2011, 2025)
+    from datasette.utils import tilde_encode
+    page = get("/agency/" + tilde_encode(key)).text
+    assert all(f'/report/{rid}' in page for rid, _ in reports)
+    assert f'href="/agency/{tilde_encode(key)}"' in get("/report/017_pingtan_zone_2022").text
+    assert get("/agency/no-such-agency").status_code == 404

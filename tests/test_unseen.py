@@ -165,3 +165,20 @@ def test_counts_written_in_characters(sentence, expected):
     found = {o.outcome: (o.cell.value, o.cell.value_raw) for o in report.outcomes}
     assert found == expected
     assert all(report.source.text[o.cell.start:o.cell.end] == o.cell.value_raw for o in report.outcomes)
+
+
+@pytest.mark.parametrize("forms, region_code", [
+    (["长沙市芙蓉区人民政府", "芙蓉区人民政府", "芙蓉区政府"], "430102"),
+    (["长沙市芙蓉区人民政府办公室", "芙蓉区人民政府办公厅", "芙蓉区政府办公室"], "430102"),
+    (["平潭综合实验区管理委员会", "平潭综合实验区管委会（平潭综合实验区）"], "350128"),
+])
+def test_one_agency_key_for_every_form_of_an_agencys_name(forms, region_code):
+    from parsers.agencies import agency_key
+    assert len({agency_key(form, region_code) for form in forms}) == 1
+    assert agency_key(forms[0], region_code).startswith(region_code + ":")
+
+
+def test_different_agencies_of_one_place_keep_different_keys():
+    from parsers.agencies import agency_key
+    keys = {agency_key(name, "430102") for name in ("芙蓉区人民政府", "芙蓉区人民政府办公室", "芙蓉区教育局", "芙蓉区公安分局")}
+    assert len(keys) == 4
