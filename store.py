@@ -94,10 +94,10 @@ STATE = {
     "build_files": {"path": str, "size": int, "mtime_ns": int, "sha256": str, "report_id": str, "given": str,
                     "duplicate_of": str},
 }
-# Full-text search over headings and section text, and report titles and agencies:
+# Full-text search over headings and section text, and reports (title, agency, text):
 # an index of character bigrams (parsers/search.py), so any query of one or more
 # Chinese characters finds exactly the rows containing it.
-FTS = {"sections": ["heading", "text"], "reports": ["title", "agency"]}
+FTS = {"sections": ["heading", "text"], "reports": ["title", "agency", "text"]}
 
 
 # --- rows: parsed reports in the tables' terms ------------------------------------------------

@@ -340,3 +340,9 @@ def test_an_agency_keeps_one_identity_and_has_its_page(get, db):
     assert all(f'/report/{rid}' in page for rid, _ in reports)
     assert f'href="/agency/{tilde_encode(key)}"' in get("/report/017_pingtan_zone_2022").text
     assert get("/agency/no-such-agency").status_code == 404
+
+
+def test_searching_reports_finds_words_in_their_text(get, db):
+    found = {r["id"] for r in get("/ogi/reports.json", _search="复议", _shape="array", _size="max", _col="id").json()}
+    written = {i for (i,) in db.execute("select id from reports where instr(text, '复议')")}
+    assert written and written <= found
