@@ -51,6 +51,7 @@ def _free_port() -> int:
 
 
 STARTED_GROUPS: list[int] = []  # process groups of the servers the tests started
+SERVER_PIDS: dict[str, int] = {}  # base URL -> the server's process id, while it runs
 
 
 @contextlib.contextmanager
@@ -75,9 +76,11 @@ def serving(command: list[str], port: int, ready_path: str = "/", **popen):
         raise RuntimeError(f"{command[0]} did not start: " + process.stdout.read().decode(errors="replace"))
     if process.poll() is not None:
         raise RuntimeError(f"{command} exited: " + process.stdout.read().decode(errors="replace"))
+    SERVER_PIDS[base] = process.pid
     try:
         yield base
     finally:
+        SERVER_PIDS.pop(base, None)
         _stop(process)
 
 

@@ -192,6 +192,18 @@ def _placed(cells):
     return [[placed.get((r, c), "") for c in range(width)] for r in range(len(cells))], style
 
 
+def docx_grid(document, cells):
+    """A Word table of merged cells ((text, rowspan, colspan) rows), merged as Word merges them."""
+    data, spans = _placed(cells)
+    table = document.add_table(rows=len(data), cols=len(data[0]))
+    for r, row in enumerate(data):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    for _, (c0, r0), (c1, r1) in spans:
+        table.cell(r0, c0).merge(table.cell(r1, c1))
+    return table
+
+
 def docx_bytes() -> bytes:
     import docx
 
@@ -200,20 +212,10 @@ def docx_bytes() -> bytes:
     for line in PROSE:
         document.add_paragraph(line)
 
-    def grid(cells):
-        data, style = _placed(cells)
-        table = document.add_table(rows=len(data), cols=len(data[0]))
-        for r, row in enumerate(data):
-            for c, text in enumerate(row):
-                table.cell(r, c).text = text
-        for _, (c0, r0), (c1, r1) in style:
-            table.cell(r0, c0).merge(table.cell(r1, c1))
-        return table
-
-    grid(table_3_cells())
+    docx_grid(document, table_3_cells())
     for line in AFTER:
         document.add_paragraph(line)
-    grid(table_4_cells())
+    docx_grid(document, table_4_cells())
     for line in ENDING:
         document.add_paragraph(line)
     out = io.BytesIO()

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from html import escape
 
-from report_files import _placed
+from report_files import _placed, docx_grid
 
 APPLICANTS = ["natural_person", "commercial_enterprise", "research_institution", "social_welfare_org",
               "legal_service_org", "other_org", "total"]
@@ -313,13 +313,7 @@ def _docx(title: str, tables: Tables, rows, perturbation: str) -> bytes:
         if kind == "p":
             document.add_paragraph(content)
             continue
-        data, spans = _placed(content)
-        table = document.add_table(rows=len(data), cols=len(data[0]))
-        for r, row in enumerate(data):
-            for c, text in enumerate(row):
-                table.cell(r, c).text = text
-        for _, (c0, r0), (c1, r1) in spans:
-            table.cell(r0, c0).merge(table.cell(r1, c1))
+        docx_grid(document, content)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
