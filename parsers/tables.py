@@ -365,14 +365,12 @@ def read_table3(text: str, region: Region, layout: dict) -> tuple[list[Outcome],
     resolved, unresolved = _resolve_by_columns(outcomes, ambiguous, layout)
     outcomes += resolved
     for row, label, printed, splits in unresolved:
-        agreed = _agreed(splits)
+        agreed = _agreed(splits)  # several splits add up: keep the cells they all agree on
         outcomes += [Outcome(row["key"], columns[i], token.cell()) for i, token in agreed.items()]
-        kept = f"; the cells every split agrees on ({', '.join(columns[i] for i in agreed)}) were stored" if agreed else ""
+        kept = (f"the cells every split agrees on ({', '.join(columns[i] for i in agreed)}) were stored; "
+                "the rest are ambiguous" if agreed else "its values were not stored")
         issues.append(Issue("warning", f"table 三 row {_label(label)!r} prints {printed!r} with no separators and "
-                                       f"{len(splits) or 'no'} split(s) add up{kept}; the rest are ambiguous"
-                                       if len(splits) > 1 else
-                                       f"table 三 row {_label(label)!r} prints {printed!r} with no separators and "
-                                       f"{len(splits) or 'no'} split(s) add up; its values were not stored"))
+                                       f"{len(splits) or 'no'} split(s) add up; {kept}"))
     return outcomes, issues
 
 
