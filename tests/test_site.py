@@ -346,3 +346,10 @@ def test_searching_reports_finds_words_in_their_text(get, db):
     found = {r["id"] for r in get("/ogi/reports.json", _search="复议", _shape="array", _size="max", _col="id").json()}
     written = {i for (i,) in db.execute("select id from reports where instr(text, '复议')")}
     assert written and written <= found
+
+
+def test_canned_queries_open_with_their_description_and_results_not_their_sql(get):
+    page = get("/ogi/refusal_reasons").text
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert QUERIES["refusal_reasons"]["title"] in title and "select" not in title
+    assert "_show_sql=1" in page and "select o.outcome" not in page  # the SQL is one click away, not shown
