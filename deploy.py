@@ -149,7 +149,8 @@ def load_metadata() -> dict:
 
 
 def page_paths(db: Path, metadata: dict) -> tuple[list[str], dict[str, str]]:
-    """The static site's pages: home, database, first page of each table, each canned query, each report."""
+    """The static site's pages: home, about, database, first page of each table, each canned query,
+    each report, each agency and each place."""
     database = metadata["databases"][DATABASE]
     conn = sqlite3.connect(db)
     try:
@@ -158,10 +159,16 @@ def page_paths(db: Path, metadata: dict) -> tuple[list[str], dict[str, str]]:
             " and name not like 'sqlite_%' order by name")
             if not database.get("tables", {}).get(name, {}).get("hidden")]
         report_ids = [row[0] for row in conn.execute("select id from reports order by id")]
+        agency_keys = [row[0] for row in conn.execute("select agency_key from agencies order by agency_key")]
+        places = conn.execute("select distinct province, coalesce(city, county) from reports "
+                              "where province is not null order by 1, 2").fetchall()
     finally:
         conn.close()
     listings = [f"/{DATABASE}/{quote(name)}" for name in tables + list(database.get("queries", {}))]
-    pages = ["/", "/about", f"/{DATABASE}"] + listings + [f"/report/{tilde_encode(i)}" for i in report_ids]
+    place_pages = sorted({f"/place/{tilde_encode(p)}" for p, _ in places}
+                         | {f"/place/{tilde_encode(p)}/{tilde_encode(c)}" for p, c in places if c})
+    pages = (["/", "/about", "/place", f"/{DATABASE}"] + listings + [f"/report/{tilde_encode(i)}" for i in report_ids]
+             + [f"/agency/{tilde_encode(k)}" for k in agency_keys] + place_pages)
     return pages, {path: path + ".json?_shape=array" for path in listings}
 
 

@@ -1,5 +1,5 @@
 """Every extracted value links to its span, highlighted in its report's page, and
-every report id links to the report's page.
+every report id, agency and place links to its page.
 
 Any row that has report_id, start and end (the metrics, application_outcomes
 and review_litigation tables, and canned queries that select those columns)
@@ -70,6 +70,11 @@ def render_cell(row, value, column, table, datasette):
         if report_id is None:
             return preview
         return preview + Markup(" ") + _report_link(datasette, report_id, "全文")
+    if column == "province" and isinstance(value, str) and value:
+        return Markup(f'<a class="place" href="{escape(datasette.urls.path("/place/" + tilde_encode(value)))}">{escape(value)}</a>')
+    if column == "city" and isinstance(value, str) and value and _get(row, "province"):
+        href = datasette.urls.path(f"/place/{tilde_encode(_get(row, 'province'))}/{tilde_encode(value)}")
+        return Markup(f'<a class="place" href="{escape(href)}">{escape(value)}</a>')
     if column not in VALUE_COLUMNS:
         return None
     report_id, start, end = _get(row, "report_id"), _get(row, "start"), _get(row, "end")

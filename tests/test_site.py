@@ -353,3 +353,21 @@ def test_canned_queries_open_with_their_description_and_results_not_their_sql(ge
     title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
     assert QUERIES["refusal_reasons"]["title"] in title and "select" not in title
     assert "_show_sql=1" in page and "select o.outcome" not in page  # the SQL is one click away, not shown
+
+
+def test_browsing_by_place_leads_to_agencies_and_reports(get, db):
+    from datasette.utils import tilde_encode
+    counts = dict(db.execute("select province, count(*) from reports where province is not null group by province").fetchall())
+    page = get("/place").text
+    for province, n in counts.items():
+        assert f'href="/place/{tilde_encode(province)}"' in page and f"{province}：{n} 份报告" in page
+    province = "福建省"
+    cities = dict(db.execute("select coalesce(city, county), count(*) from reports where province = ? group by 1", [province]).fetchall())
+    page = get("/place/" + tilde_encode(province)).text
+    for city, n in cities.items():
+        if city:
+            assert f'/place/{tilde_encode(province)}/{tilde_encode(city)}' in page
+    [(key,)] = db.execute("select agency_key from agencies where province = ? order by reports desc limit 1", [province]).fetchall()
+    assert f'href="/agency/{tilde_encode(key)}"' in page
+    assert get("/place/" + tilde_encode("不存在省")).status_code == 404
+    assert 'href="/place/' in get("/report/003_85b1cd000e56671f").text and 'href="/place/' in get("/ogi/reports").text
