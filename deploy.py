@@ -167,7 +167,7 @@ def page_paths(db: Path, metadata: dict) -> tuple[list[str], dict[str, str]]:
     listings = [f"/{DATABASE}/{quote(name)}" for name in tables + list(database.get("queries", {}))]
     place_pages = sorted({f"/place/{tilde_encode(p)}" for p, _ in places}
                          | {f"/place/{tilde_encode(p)}/{tilde_encode(c)}" for p, c in places if c})
-    pages = (["/", "/about", "/place", f"/{DATABASE}"] + listings + [f"/report/{tilde_encode(i)}" for i in report_ids]
+    pages = (["/", "/about", "/place", "/compare", f"/{DATABASE}"] + listings + [f"/report/{tilde_encode(i)}" for i in report_ids]
              + [f"/agency/{tilde_encode(k)}" for k in agency_keys] + place_pages)
     return pages, {path: path + ".json?_shape=array" for path in listings}
 

@@ -156,7 +156,8 @@ def _matches(rule: dict, label: str, contexts: dict[str, str] | None = None) -> 
              or LEAD.sub("", label) in rule.get("exact", ()))
     if contexts is not None:
         words = (words and (not rule.get("passage_any") or any(w in contexts["passage"] for w in rule["passage_any"]))
-                 and (not rule.get("following_any") or any(w in contexts["following"] for w in rule["following_any"])))
+                 and (not rule.get("following_any") or any(w in contexts["following"] for w in rule["following_any"]))
+                 and not any(w in contexts["sentence"] for w in rule.get("sentence_none", ())))
     return words and not any(w in label for w in rule.get("none", []))
 
 

@@ -98,6 +98,14 @@ def spam_marked(text: str) -> Markup:
 
 
 @hookimpl
+def extra_template_vars(datasette):
+    # The report builder (/compare) runs the `compare` canned query: its SQL is written once, in metadata.yml.
+    queries = (datasette.metadata("queries", database="ogi") or {})
+    compare = queries.get("compare") or {}
+    return {"compare_sql": compare.get("sql", "select 1 where 0")}
+
+
+@hookimpl
 def prepare_jinja2_environment(env):
     # Datasette redirects /report/%E6%BB%A6… to its own ~E6~BB~A6… form and hands the page
     # that form: templates decode it (report ids are file names, often Chinese).

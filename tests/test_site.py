@@ -17,7 +17,8 @@ METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
 TABLES = ["reports", "sections", "metrics", "application_outcomes", "review_litigation", "checks", "labels", "build_issues"]
 QUERIES = METADATA["databases"]["ogi"]["queries"]
 PARAMS = {"year": "", "agency": "芙蓉区", "metric": "proactive_items_total", "metric_id": "003_85b1cd000e56671f/m4",
-          "min_applications": "", "q": "复议", "same_agencies": ""}
+          "min_applications": "", "q": "复议", "same_agencies": "",
+          "province": "", "year_from": "", "year_to": "", "fields": ""}
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -371,3 +372,19 @@ def test_browsing_by_place_leads_to_agencies_and_reports(get, db):
     assert f'href="/agency/{tilde_encode(key)}"' in page
     assert get("/place/" + tilde_encode("不存在省")).status_code == 404
     assert 'href="/place/' in get("/report/003_85b1cd000e56671f").text and 'href="/place/' in get("/ogi/reports").text
+
+
+def test_the_report_builder_gives_linked_figures_a_chart_and_csv(get, db):
+    page = get("/compare", agency="芙蓉区", fields="applications").text
+    # 芙蓉区 2021, table 三: 139 new applications, the cell's own span in the text
+    [(start, end)] = db.execute("select start, \"end\" from application_outcomes where report_id = '003_85b1cd000e56671f' "
+                                "and outcome = 'new_received' and applicant_type = 'total'").fetchall()
+    assert f'?start={start}&amp;end={end}#hl' in page and ">139</a>" in page
+    csv_link = re.search(r'href="([^"]*compare\.csv[^"]*)"', page).group(1).replace("&amp;", "&")
+    csv_bytes = get(csv_link).content
+    assert csv_bytes.startswith(b"\xef\xbb\xbf")
+    lines = csv_bytes.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("report_id,") and any(",new_received," in line and ",139," in line for line in lines)
+    everything = get("/ogi/compare.json", _shape="array", agency="", province="", year_from="", year_to="", fields="").json()
+    annual = {r for (r,) in db.execute("select id from reports where doc_type = 'annual_report'")}
+    assert {row["report_id"] for row in everything} <= annual

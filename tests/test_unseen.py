@@ -85,6 +85,7 @@ def test_a_title_saying_xinxi_gongkai_without_zhengfu_is_a_title():
     ("全年新收政府信息公开申请数量12件，上年结转政府信息公开申请数量2件，其中部分公开3件。",
      {"new_received": 12, "carried_over_from_prev_year": 2, "partially_granted": 3}),
     ("全年收到并办结政府信息公开申请20件。", {"new_received": 20}),
+    ("开设窗口26个，共受理申请121510件。", {}),  # approvals at a service hall, not disclosure requests
     ("本年度受理政府信息公开申请15宗，答复15宗。其中予以公开9宗，属于行政执法案卷2宗，本机关不掌握相关政府信息4宗。",
      {"new_received": 15, "results_total": 15, "granted": 9, "denied_enforcement_case_file": 2, "unable_not_held": 4}),
 ])
