@@ -74,3 +74,63 @@ def test_pages_fit_a_phone_screen(chromium, site, path):
     tab.screenshot(path=str(SHOTS / f"phone-{path.strip('/').replace('/', '-') or 'home'}.png"))
     tab.close()
     assert width <= 390, (path, width)
+
+
+def _fits(tab) -> bool:
+    return tab.evaluate("document.documentElement.scrollWidth") <= tab.viewport_size["width"]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_walk_from_home_by_place_and_agency_to_a_highlighted_value(chromium, site, width):
+    tab = chromium.new_page(viewport={"width": width, "height": 900})
+    tab.goto(site + "/")
+    tab.click("text=按地区浏览（地图）")
+    tab.wait_for_load_state()
+    assert _fits(tab)
+    tab.click(".tile.has a[title^='福建省']")  # the province on the map
+    tab.wait_for_load_state()
+    assert tab.locator("h1").inner_text() == "福建省" and _fits(tab)
+    tab.click("text=平潭综合实验区管委会")  # its agency, reporting 2011-2025
+    tab.wait_for_load_state()
+    assert tab.locator("h1").inner_text() == "平潭综合实验区管委会" and _fits(tab)
+    tab.click("text=017_pingtan_zone_2022")
+    tab.wait_for_load_state()
+    cell = tab.locator('#table-3 tr[data-outcome="new_received"] a.provenance').last
+    total = cell.inner_text()
+    cell.click()
+    tab.wait_for_url("**#hl")
+    assert tab.locator("mark#hl").inner_text() == total and _fits(tab)
+    tab.screenshot(path=str(SHOTS / f"walk-place-agency-report-{width}.png"))
+    tab.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_walk_from_a_search_to_the_highlighted_passage(chromium, site, width):
+    tab = chromium.new_page(viewport={"width": width, "height": 900})
+    tab.goto(site + "/")
+    tab.fill('form.search input[name="q"]', "复议")
+    tab.press('form.search input[name="q"]', "Enter")
+    tab.wait_for_load_state()
+    first = tab.locator("td.col-passage a.passage").first
+    assert "复议" in first.inner_text()
+    first.click()
+    tab.wait_for_url("**#hl")
+    assert tab.locator("mark#hl").inner_text() == "复议"
+    tab.screenshot(path=str(SHOTS / f"walk-search-{width}.png"))
+    tab.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_report_builder_draws_its_chart_and_offers_csv(chromium, site, width):
+    tab = chromium.new_page(viewport={"width": width, "height": 900})
+    tab.goto(site + "/compare")
+    tab.fill('input[name="agency"]', "平潭")
+    tab.click('input[type="submit"]')
+    tab.wait_for_load_state()
+    tab.wait_for_selector("#chart svg, #chart canvas", timeout=15000)
+    assert tab.locator("table.figures a.provenance").count() > 5 and _fits(tab)
+    with tab.expect_download() as download:
+        tab.click("text=下载 CSV")
+    assert download.value.suggested_filename.endswith(".csv")
+    tab.screenshot(path=str(SHOTS / f"compare-{width}.png"), full_page=True)
+    tab.close()
