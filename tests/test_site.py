@@ -388,3 +388,11 @@ def test_the_report_builder_gives_linked_figures_a_chart_and_csv(get, db):
     everything = get("/ogi/compare.json", _shape="array", agency="", province="", year_from="", year_to="", fields="").json()
     annual = {r for (r,) in db.execute("select id from reports where doc_type = 'annual_report'")}
     assert {row["report_id"] for row in everything} <= annual
+
+
+def test_datasettes_interface_words_are_chinese(get):
+    table = get("/ogi/metrics").text
+    assert "共 " in table and "数据格式：" in table and 'value="应用"' in table and "各列说明" in table
+    assert "This data as" not in table and 'value="Apply"' not in table
+    query = get("/ogi/refusal_reasons").text
+    assert "显示 SQL" in query and "Custom SQL query" not in query and 'value="运行"' in query
