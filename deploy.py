@@ -213,13 +213,26 @@ async def _render(site: StaticSite, db: Path, metadata: dict, pages: list[str], 
         assets |= found
         _write(site.out / site.files[path], html.encode("utf-8"))
     for json_url in json_pages.values():
-        response = await ds.client.get(json_url)
-        _write(site.out / site.files[urlsplit(json_url).path], response.content)
+        _write(site.out / site.files[urlsplit(json_url).path], await _json_file(ds, json_url))
     for asset in sorted(assets):
         response = await ds.client.get(asset)
         if response.status_code != 200:
             raise DeployError(f"static file {asset} answered {response.status_code}")
         _write(site.out / unquote(asset).lstrip("/"), response.content)
+
+
+async def _json_file(ds, json_url: str) -> bytes:
+    """A table's or query's JSON as the static copy holds it: its rows as a list (datasette-vega
+    reads that) when it is all there; when it is only the first page, an object that says so."""
+    response = await ds.client.get(json_url.replace("_shape=array", "_shape=objects"))
+    found = response.json()
+    rows = found.get("rows", [])
+    total = found.get("filtered_table_rows_count")
+    if not (found.get("next") or found.get("truncated")):
+        return json.dumps(rows, ensure_ascii=False).encode("utf-8")
+    return json.dumps({"complete": False, "rows_in_this_file": len(rows), "rows_in_table": total,
+                       "note": "这是第一页；完整数据见 ogi.db 或在线站点 Only the first page: see ogi.db for all rows",
+                       "full_data": "ogi.db", "rows": rows}, ensure_ascii=False).encode("utf-8")
 
 
 def _setting(value: str):
