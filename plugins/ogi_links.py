@@ -9,11 +9,25 @@ table's id) links to /report/{id}. Long text (a report's or a section's full
 text) is cut to its first words on table pages: the report page shows it whole.
 """
 
+import functools
+
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
 
+from parsers.data import official_labels
+
 VALUE_COLUMNS = {"value", "count"}
+KEY_COLUMNS = {"outcome": "outcome", "applicant_type": "applicant_type", "proceeding": "proceeding", "result": "result"}
+
+
+@functools.lru_cache(maxsize=1)
+def _official_labels() -> dict[tuple[str, str], str]:
+    """The official wording of each key (the 2021 format's, else the 2019 format's)."""
+    labels = {}
+    for label in sorted(official_labels(), key=lambda l: l["template"] != "t2021"):
+        labels.setdefault((label["kind"], label["key"]), label["label"])
+    return labels
 TEXT_PREVIEW = 80  # characters of a long text shown in a table cell
 
 
@@ -70,6 +84,10 @@ def render_cell(row, value, column, table, datasette):
         if report_id is None:
             return preview
         return preview + Markup(" ") + _report_link(datasette, report_id, "全文")
+    if column in KEY_COLUMNS and isinstance(value, str) and table != "labels":
+        label = _official_labels().get((KEY_COLUMNS[column], value))
+        if label:  # the official wording beside the key, so a count reads as what it counts
+            return Markup(f'{escape(label)} <small class="key">{escape(value)}</small>')
     if column == "province" and isinstance(value, str) and value:
         return Markup(f'<a class="place" href="{escape(datasette.urls.path("/place/" + tilde_encode(value)))}">{escape(value)}</a>')
     if column == "city" and isinstance(value, str) and value and _get(row, "province"):

@@ -396,3 +396,8 @@ def test_datasettes_interface_words_are_chinese(get):
     assert "This data as" not in table and 'value="Apply"' not in table
     query = get("/ogi/refusal_reasons").text
     assert "显示 SQL" in query and "Custom SQL query" not in query and 'value="运行"' in query
+
+
+def test_counts_on_table_pages_stand_beside_their_official_labels(get):
+    page = get("/ogi/application_outcomes?report_id=003_85b1cd000e56671f").text
+    assert "一、本年新收政府信息公开申请数量" in page and "new_received" in page and "自然人" in page
