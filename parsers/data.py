@@ -31,6 +31,14 @@ def spam_words() -> tuple[str, ...]:
     return tuple(load("noise")["spam_words"])
 
 
+def without_spam(text: str) -> str:
+    """Text less the words mirror sites inject: never part of a label or heading (they stay in
+    the report's text, where spans count them)."""
+    for word in spam_words():
+        text = text.replace(word, "")
+    return text
+
+
 @functools.lru_cache(maxsize=None)
 def table_breaks() -> tuple[re.Pattern, ...]:
     return tuple(re.compile(p, re.M) for p in load("noise")["table_breaks"])

@@ -272,9 +272,7 @@ def find_sections(text: str, start: int, end: int, skip: list[tuple[int, int]]) 
 def _heading(rest: str) -> str:
     """The heading words: up to the first full stop when the line runs on into text (and never
     words a mirror site injected)."""
-    for word in data.spam_words():
-        rest = rest.replace(word, "")
-    rest = rest.strip()
+    rest = data.without_spam(rest).strip()
     stop = re.search(r"[。;；:：]", rest)
     if stop and stop.start() <= 60:
         return rest[: stop.start()]

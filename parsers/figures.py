@@ -90,7 +90,7 @@ def _figure(text: str, folded: str, m: re.Match, floor: int, previous_end: int, 
     raw_start = m.start("before") if m.group("before") else m.start("num")
     raw_end = max(m.end("num"), m.end("after") if m.group("after") else 0, m.end("mult") if mult else 0)
     _, label = _label(text, folded, raw_start, floor)
-    label = _without_spam(label)
+    label = data.without_spam(label)
     contexts = _contexts(folded, raw_start, m.end(), floor, previous_end)
     key = _key(contexts, unit, vocab["figures"])
     if written_out and (key not in _core_keys() or re.search(vocab["negation"], contexts["clause"])):
@@ -99,13 +99,6 @@ def _figure(text: str, folded: str, m: re.Match, floor: int, previous_end: int, 
                   approximate=bool(m.group("before") or m.group("after")),
                   other_year=any(re.search(p, contexts["clause"]) for p in vocab["other_year"]),
                   cell=Cell(value, text[raw_start:raw_end], raw_start, raw_end))
-
-
-def _without_spam(label: str) -> str:
-    """Words a mirror site injected are never part of a label (they stay in the text, struck through)."""
-    for word in data.spam_words():
-        label = label.replace(word, "")
-    return label
 
 
 def _label(text: str, folded: str, position: int, floor: int) -> tuple[int, str]:
@@ -197,7 +190,7 @@ def _zero_statements(text: str, folded: str, start: int, end: int, vocab: dict) 
             s, e = clause_start + negation.start(), clause_start + negation.end()
             for topic in vocab["zero_topics"]:
                 if _matches(topic, after):
-                    metrics.append(Metric(metric=topic["key"], label=_without_spam(re.sub(r"\s+", "", text[clause_start:i])),
+                    metrics.append(Metric(metric=topic["key"], label=data.without_spam(re.sub(r"\s+", "", text[clause_start:i])),
                                           unit=None, source="text", cell=Cell(0, text[s:e], s, e)))
         clause_start = i + 1
     return metrics

@@ -157,9 +157,9 @@ def chromium():
         browser.close()
 
 
-def new_tab(browser):
-    """A page 1280×900 that collects the page's script errors in .errors."""
-    tab = browser.new_page(viewport={"width": 1280, "height": 900})
+def new_tab(browser, width: int = 1280):
+    """A page `width`×900 that collects the page's script errors in .errors."""
+    tab = browser.new_page(viewport={"width": width, "height": 900})
     tab.errors = []
     tab.on("pageerror", lambda e: tab.errors.append(str(e)))
     return tab

@@ -83,9 +83,16 @@ def _fits(tab) -> bool:
     return tab.evaluate("document.documentElement.scrollWidth") <= tab.viewport_size["width"]
 
 
+def _highlighted_after_clicking(tab, link) -> str:
+    """Follow a link to a place in a report; the text marked there."""
+    link.click()
+    tab.wait_for_url("**#hl")
+    return tab.locator("mark#hl").inner_text()
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_walk_from_home_by_place_and_agency_to_a_highlighted_value(chromium, site, width):
-    tab = chromium.new_page(viewport={"width": width, "height": 900})
+    tab = new_tab(chromium, width)
     tab.goto(site + "/")
     tab.click("text=按地区浏览（地图）")
     tab.wait_for_load_state()
@@ -100,32 +107,28 @@ def test_walk_from_home_by_place_and_agency_to_a_highlighted_value(chromium, sit
     tab.wait_for_load_state()
     cell = tab.locator('#table-3 tr[data-outcome="new_received"] a.provenance').last
     total = cell.inner_text()
-    cell.click()
-    tab.wait_for_url("**#hl")
-    assert tab.locator("mark#hl").inner_text() == total and _fits(tab)
+    assert _highlighted_after_clicking(tab, cell) == total and _fits(tab)
     tab.screenshot(path=str(SHOTS / f"walk-place-agency-report-{width}.png"))
     tab.close()
 
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_walk_from_a_search_to_the_highlighted_passage(chromium, site, width):
-    tab = chromium.new_page(viewport={"width": width, "height": 900})
+    tab = new_tab(chromium, width)
     tab.goto(site + "/")
     tab.fill('form.search input[name="q"]', "复议")
     tab.press('form.search input[name="q"]', "Enter")
     tab.wait_for_load_state()
     first = tab.locator("td.col-passage a.passage").first
     assert "复议" in first.inner_text()
-    first.click()
-    tab.wait_for_url("**#hl")
-    assert tab.locator("mark#hl").inner_text() == "复议"
+    assert _highlighted_after_clicking(tab, first) == "复议"
     tab.screenshot(path=str(SHOTS / f"walk-search-{width}.png"))
     tab.close()
 
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_report_builder_draws_its_chart_and_offers_csv(chromium, site, width):
-    tab = chromium.new_page(viewport={"width": width, "height": 900})
+    tab = new_tab(chromium, width)
     tab.goto(site + "/compare")
     tab.fill('input[name="agency"]', "平潭")
     tab.click('input[type="submit"]')
