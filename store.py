@@ -39,37 +39,43 @@ TABLES = {
     "sections": {
         "columns": {"id": str, "report_id": str, "ordinal": int, "parent_id": str, "level": int, "number": str,
                     "heading": str, "key": str, "start": int, "end": int, "page": int, "text": str},
-        "pk": "id", "foreign_keys": [("report_id", "reports", "id"), ("parent_id", "sections", "id")],
-        "indexes": [["report_id"], ["key"], ["parent_id"]],
+        "pk": "id",
+        "packed": {"id": "own:s:ordinal", "report_id": "report", "parent_id": "ref:s", "key": "code", "end": "end",
+                   "text": "text"},
+        "indexes": [], "rowid": True,  # the search index's rows are the sections' rowids
     },
     "metrics": {
         "columns": {"id": str, "report_id": str, "section_id": str, "metric": str, "label": str, "value": float,
                     "value_raw": str, "start": int, "end": int, "page": int, "inferred": int, "unit": str, "source": str,
                     "approximate": int, "part_of": str},
         "pk": "id",
-        "foreign_keys": [("report_id", "reports", "id"), ("section_id", "sections", "id"),
-                         ("part_of", "metrics", "id")],
-        "indexes": [["report_id"], ["metric"], ["section_id"], ["source"], ["part_of"]],
+        "packed": {"id": "own:m:n", "report_id": "report", "section_id": "ref:s", "metric": "code", "label": "code",
+                   "value_raw": "raw:value", "end": "end", "unit": "code", "source": "code", "part_of": "ref:m"},
+        "indexes": [["metric"]],
     },
     "application_outcomes": {
         "columns": {"report_id": str, "outcome": str, "applicant_type": str, "count": int, "value_raw": str,
                     "start": int, "end": int, "page": int, "inferred": int, "source": str},
-        "pk": ("report_id", "outcome", "applicant_type"), "foreign_keys": [("report_id", "reports", "id")],
-        # (outcome, applicant_type) serves applicant_type alone too (a skip-scan over ~30 outcomes):
-        # on a table without rowid every index repeats the whole key, so none is kept that is not needed.
-        "indexes": [["outcome", "applicant_type"]], "without_rowid": True,
+        "pk": ("report_id", "outcome", "applicant_type"),
+        "packed": {"report_id": "report", "outcome": "code", "applicant_type": "code", "value_raw": "raw:count",
+                   "end": "end", "source": "code"},
+        # (outcome, applicant_type) serves applicant_type alone too (a skip-scan over ~30 outcomes)
+        "indexes": [["outcome", "applicant_type"]],
     },
     "review_litigation": {
         "columns": {"report_id": str, "proceeding": str, "result": str, "count": int, "value_raw": str,
                     "start": int, "end": int, "page": int, "inferred": int, "source": str},
-        "pk": ("report_id", "proceeding", "result"), "foreign_keys": [("report_id", "reports", "id")],
-        "indexes": [["proceeding", "result"], ["result"]], "without_rowid": True,
+        "pk": ("report_id", "proceeding", "result"),
+        "packed": {"report_id": "report", "proceeding": "code", "result": "code", "value_raw": "raw:count",
+                   "end": "end", "source": "code"},
+        "indexes": [["proceeding", "result"]],
     },
     "checks": {
         "columns": {"report_id": str, "check": str, "scope": str, "expected": float, "actual": float,
                     "passed": int, "detail": str},
-        "pk": ("report_id", "check", "scope"), "foreign_keys": [("report_id", "reports", "id")],
-        "indexes": [["check"]], "without_rowid": True,
+        "pk": ("report_id", "check", "scope"),
+        "packed": {"report_id": "report", "check": "code", "scope": "code"},
+        "indexes": [["check"]],
         "partial_indexes": {"idx_checks_failed": ("passed", "passed = 0")},  # the failed ones are looked for
     },
     "labels": {
@@ -97,7 +103,134 @@ STATE = {
 # Full-text search over headings and section text, and reports (title, agency, text):
 # an index of character bigrams (parsers/search.py), so any query of one or more
 # Chinese characters finds exactly the rows containing it.
-FTS = {"sections": ["heading", "text"], "reports": ["title", "agency", "text"]}
+FTS = {
+    "sections": {"rows": "sections_packed p join reports r on r.rowid = p.report", "rowid": "p.rowid",
+                 "document": ["p.heading", "substr(r.text, p.start + 1, p.length)"]},
+    "reports": {"rows": "reports r", "rowid": "r.rowid", "document": ["r.title", "r.agency", "r.text"]},
+}
+
+
+# --- packed storage ------------------------------------------------------------------------------
+# The value tables hold millions of small rows whose keys are long texts (a report id of 40
+# characters, outcome and applicant keys of 20), which stored as such fill two thirds of the
+# file. They are stored packed, in [name]_packed, with numbers for those texts, behind views
+# that have the contract's names and columns. A table's "packed" says how each column is kept
+# (a column not named is kept as it is):
+#   report     the report's number (reports.rowid), shown as reports.id
+#   code       a number from `codes`, shown as its text
+#   own:X:col  the row's own id, "{report id}/X{col}"; only col is kept
+#   ref:X      another row's id, "{report id}/X{n}"; only n is kept
+#   raw:col    value_raw, kept only where it is not just the number in col as SQLite writes it
+#   end        kept as the length, end - start
+#   text       not kept: the report's text from start to end
+# Views keep every query, page and API call of the contract; the numbers never leave the database.
+SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "FLOAT"}
+
+
+def packed(name: str) -> str:
+    return f"{name}_packed"
+
+
+def packed_columns(name: str) -> dict[str, str]:
+    """The packed table's columns and their SQL types, in the contract's order."""
+    spec = TABLES[name]
+    columns: dict[str, str] = {}
+    for column, kind in spec["columns"].items():
+        how = spec["packed"].get(column, "plain").split(":")
+        if how[0] == "report":
+            columns["report"] = "INTEGER"
+        elif how[0] == "own":
+            columns[how[2]] = "INTEGER"
+        elif how[0] in ("code", "ref"):
+            columns[column] = "INTEGER"
+        elif how[0] == "end":
+            columns["length"] = "INTEGER"
+        elif how[0] != "text":
+            columns[column] = SQL_TYPES[kind]
+    return columns
+
+
+def packed_key(name: str) -> list[str]:
+    """The contract's primary key in packed columns ("id" -> report and the id's number)."""
+    spec = TABLES[name]
+    key = [spec["pk"]] if isinstance(spec["pk"], str) else list(spec["pk"])
+    out = []
+    for column in key:
+        how = spec["packed"].get(column, "plain").split(":")
+        out += ["report", how[2]] if how[0] == "own" else ["report"] if how[0] == "report" else [column]
+    return out
+
+
+def packed_table_sql(name: str) -> str:
+    spec = TABLES[name]
+    columns = ", ".join(f"[{c}] {t}" for c, t in packed_columns(name).items())
+    key = ", ".join(f"[{c}]" for c in packed_key(name))
+    # Keyed by the primary key alone, without a rowid and a second copy of the key in an index,
+    # unless a search index needs rowids.
+    return (f"CREATE TABLE [{packed(name)}] ({columns}, PRIMARY KEY ({key}))"
+            + ("" if spec.get("rowid") else " WITHOUT ROWID"))
+
+
+def view_sql(name: str) -> str:
+    """The contract's table as a view of the packed one."""
+    spec = TABLES[name]
+    select, joins = [], []
+    for column in spec["columns"]:
+        how = spec["packed"].get(column, "plain").split(":")
+        if how[0] == "report":
+            expression = "r.id"
+        elif how[0] == "code":
+            # LEFT JOINs on unique keys: SQLite leaves out those a query does not use (a count)
+            joins.append(f"left join codes [c_{column}] on [c_{column}].code = p.[{column}]")
+            expression = f"[c_{column}].word"
+        elif how[0] == "own":
+            expression = f"r.id || '/{how[1]}' || p.[{how[2]}]"
+        elif how[0] == "ref":
+            expression = f"r.id || '/{how[1]}' || p.[{column}]"
+        elif how[0] == "raw":
+            expression = f"coalesce(p.[{column}], cast(cast(p.[{how[1]}] as integer) as text))"
+        elif how[0] == "end":
+            expression = "p.start + p.length"
+        elif how[0] == "text":
+            expression = "substr(r.text, p.start + 1, p.length)"
+        else:
+            expression = f"p.[{column}]"
+        select.append(f"{expression} as [{column}]")
+    return (f"CREATE VIEW [{name}] AS select {', '.join(select)} from [{packed(name)}] p "
+            f"left join reports r on r.rowid = p.report {' '.join(joins)}")
+
+
+def raw_is_implied(value_raw: str | None, number) -> bool:
+    """value_raw is what the view writes for the number (an integer, as digits)."""
+    return (value_raw is not None and number is not None and float(number).is_integer()
+            and value_raw == str(int(number)))
+
+
+def pack_row(name: str, row: dict, number, code) -> tuple:
+    """A contract row as a packed row; number(report_id) and code(text) give the numbers."""
+    spec, out = TABLES[name], {}
+    for column, value in row.items():
+        how = spec["packed"].get(column, "plain").split(":")
+        if how[0] == "report":
+            out["report"] = number(value)
+        elif how[0] == "code":
+            out[column] = code(value)
+        elif how[0] == "own":
+            out.setdefault(how[2], _id_number(value, how[1]))
+        elif how[0] == "ref":
+            out[column] = _id_number(value, how[1])
+        elif how[0] == "raw":
+            out[column] = None if raw_is_implied(value, row[how[1]]) else value
+        elif how[0] == "end":
+            out["length"] = value - row["start"] if value is not None and row["start"] is not None else None
+        elif how[0] != "text":
+            out[column] = value
+    return tuple(out[c] for c in packed_columns(name))
+
+
+def _id_number(value: str | None, letter: str) -> int | None:
+    """"2021--x/m12" -> 12."""
+    return None if value is None else int(value.rsplit(f"/{letter}", 1)[1])
 
 
 # --- rows: parsed reports in the tables' terms ------------------------------------------------
@@ -202,7 +335,10 @@ def check_rows(found: list[tuple[str, Check]]) -> list[dict]:
 
 
 class Writer:
-    """Rows into the database in large batches (executemany: 3x faster than insert_all here)."""
+    """Rows into the database in large batches (executemany: 3x faster than insert_all here).
+
+    Rows come in the contract's terms (report_rows); the writer packs those of packed tables,
+    numbering reports and codes as it goes."""
 
     # Rows holding a report's or a section's text are large: fewer of them to a batch.
     BATCH = {"reports": 200, "sections": 2000}
@@ -214,6 +350,8 @@ class Writer:
                         for name, spec in (TABLES | BOOKKEEPING | DERIVED).items()}
         self.columns |= {name: list(columns) for name, columns in STATE.items()}
         self.buffers: dict[str, list[tuple]] = {name: [] for name in self.columns}
+        self.numbers: dict[str, int] | None = None  # report id -> number, once the tables exist
+        self.codes: dict[str, int] = {}
 
     def add(self, tables: dict[str, list[dict]]) -> None:
         """Buffer rows; a row must have exactly its table's columns (a misspelt key is an error,
@@ -227,21 +365,66 @@ class Writer:
                 if row.keys() != expected:
                     raise ValueError(f"a {name} row has {sorted(row.keys() - expected)} that are not columns "
                                      f"and lacks {sorted(expected - row.keys())}")
-            self.buffers[name].extend(tuple(row[c] for c in columns) for row in new_rows)
+            if name == "reports":
+                self.buffers[name].extend((self.new_number(row["id"]), *(row[c] for c in columns)) for row in new_rows)
+            elif "packed" in TABLES.get(name, {}):
+                self.buffers[name].extend(pack_row(name, row, self.number, self.code) for row in new_rows)
+            else:
+                self.buffers[name].extend(tuple(row[c] for c in columns) for row in new_rows)
             if len(self.buffers[name]) >= self.BATCH.get(name, self.batch):
                 self.flush(name)
+
+    def _load(self) -> None:
+        if self.numbers is None:
+            self.numbers = {}
+            self.next_number = self.db.execute("select coalesce(max(rowid), 0) + 1 from reports").fetchone()[0]
+            self.codes = dict(self.db.execute("select word, code from codes").fetchall())
+
+    def new_number(self, report_id: str) -> int:
+        self._load()
+        self.numbers[report_id], self.next_number = self.next_number, self.next_number + 1
+        return self.numbers[report_id]
+
+    def number(self, report_id: str) -> int:
+        """A report's number: given in this build, or that of a report already in the database."""
+        self._load()
+        if report_id not in self.numbers:
+            found = self.db.execute("select rowid from reports where id = ?", [report_id]).fetchone()
+            if found is None:
+                raise ValueError(f"rows for a report that is not in the database: {report_id!r}")
+            self.numbers[report_id] = found[0]
+        return self.numbers[report_id]
+
+    def code(self, word: str | None) -> int | None:
+        if word is None:
+            return None
+        self._load()
+        if word not in self.codes:
+            self.codes[word] = self.db.execute("insert into codes (word) values (?)", [word]).lastrowid
+        return self.codes[word]
 
     def flush(self, *names: str) -> None:
         for name in names or list(self.buffers):
             if self.buffers[name]:
-                columns = ", ".join(f"[{c}]" for c in self.columns[name])
-                marks = ", ".join("?" for _ in self.columns[name])
-                self.db.conn.executemany(f"insert into [{name}] ({columns}) values ({marks})", self.buffers[name])
+                if name == "reports":
+                    table, columns = name, ["rowid", *self.columns[name]]
+                elif "packed" in TABLES.get(name, {}):
+                    table, columns = packed(name), list(packed_columns(name))
+                else:
+                    table, columns = name, self.columns[name]
+                marks = ", ".join("?" for _ in columns)
+                self.db.conn.executemany(f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+                                         f"values ({marks})", self.buffers[name])
                 self.buffers[name].clear()
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
+    db.execute("CREATE TABLE codes (code INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE)")
     for name, spec in (TABLES | BOOKKEEPING | DERIVED).items():
+        if "packed" in spec:
+            db.execute(packed_table_sql(name))
+            db.execute(view_sql(name))
+            continue
         sql = db.create_table_sql(name, spec["columns"], pk=spec["pk"], foreign_keys=spec["foreign_keys"])
         if spec.get("without_rowid"):
             # Keyed by their primary key alone: no rowid and no second copy of the key in an index
@@ -253,36 +436,39 @@ def create_tables(db: sqlite_utils.Database) -> None:
         first, *rest = columns.items()
         db.execute(f"create table state.[{name}] ([{first[0]}] text primary key, "
                    + ", ".join(f"[{c}] {types[t]}" for c, t in rest) + ")")
-    for name, columns in FTS.items():
+    for name in FTS:
         db.execute(f"create virtual table [{name}_fts] using fts5(document, content='', tokenize='unicode61')")
 
 
 def create_indexes(db: sqlite_utils.Database) -> None:
     for name, spec in (TABLES | DERIVED).items():
+        table = packed(name) if "packed" in spec else name
         for columns in spec["indexes"]:
-            db[name].create_index(columns, if_not_exists=True)
+            db[table].create_index(columns, if_not_exists=True)
         for index, (column, where) in spec.get("partial_indexes", {}).items():
-            db.execute(f"create index if not exists [{index}] on [{name}] ([{column}]) where {where}")
+            db.execute(f"create index if not exists [{index}] on [{table}] ([{column}]) where {where}")
 
 
 def fts_rows(db, name: str, where: str, params: list, delete: bool = False) -> None:
-    """Add (or take out) the bigram documents of some rows of `name` to its FTS index."""
-    document = " || ' ' || ".join(f"coalesce([{c}], '')" for c in FTS[name])
+    """Add (or take out) the bigram documents of some rows of `name` to its FTS index;
+    `where` picks them by their report, `r`."""
+    index = FTS[name]
+    document = " || ' ' || ".join(f"coalesce({c}, '')" for c in index["document"])
+    rows = f"select {index['rowid']}, bigram_document({document}) from {index['rows']} where {where}"
     if delete:  # a contentless index is told the document it had
-        db.execute(f"insert into [{name}_fts]([{name}_fts], rowid, document) "
-                   f"select 'delete', rowid, bigram_document({document}) from [{name}] where {where}", params)
+        db.execute(f"insert into [{name}_fts]([{name}_fts], rowid, document) select 'delete', * from ({rows})", params)
     else:
-        db.execute(f"insert into [{name}_fts](rowid, document) "
-                   f"select rowid, bigram_document({document}) from [{name}] where {where}", params)
+        db.execute(f"insert into [{name}_fts](rowid, document) {rows}", params)
 
 
 def forget(db: sqlite_utils.Database, path: str, report_id: str | None) -> None:
     """Remove every row a file gave, before it is built again or because it is gone."""
     if report_id:
-        fts_rows(db, "sections", "report_id = ?", [report_id], delete=True)
-        fts_rows(db, "reports", "id = ?", [report_id], delete=True)
+        fts_rows(db, "sections", "r.id = ?", [report_id], delete=True)
+        fts_rows(db, "reports", "r.id = ?", [report_id], delete=True)
         for name in ("metrics", "application_outcomes", "review_litigation", "checks", "sections"):
-            db.execute(f"delete from [{name}] where report_id = ?", [report_id])
+            db.execute(f"delete from [{packed(name)}] where report = (select rowid from reports where id = ?)",
+                       [report_id])
         db.execute("delete from report_figures where report_id = ?", [report_id])
         db.execute("delete from reports where id = ?", [report_id])
     db.execute("delete from build_issues where source_path = ?", [path])
@@ -314,8 +500,8 @@ def finish(db: sqlite_utils.Database, writer: "Writer", version: str, full: bool
     writer.add({"labels": data.official_labels()})
     writer.flush()
     create_indexes(db)
-    fts_rows(db, "sections", f"report_id in ({CHANGED})", [])
-    fts_rows(db, "reports", f"id in ({CHANGED})", [])
+    fts_rows(db, "sections", f"r.id in ({CHANGED})", [])
+    fts_rows(db, "reports", f"r.id in ({CHANGED})", [])
     writer.add({"checks": cross_year_checks(db)})
     db.execute("delete from agencies")
     writer.add({"agencies": agency_rows(db)})
@@ -374,8 +560,8 @@ def cross_year_checks(db: sqlite_utils.Database) -> list[dict]:
     db.execute(f"insert into temp.changed_agencies select distinct agency from reports "
                f"where id in ({CHANGED}) and agency is not null")
     agencies = "select agency from temp.changed_agencies"
-    db.execute(f"delete from checks where [check] = 'cross_year' and report_id in "
-               f"(select id from reports where agency in ({agencies}))")
+    db.execute(f"delete from checks_packed where [check] = (select code from codes where word = 'cross_year') "
+               f"and report in (select rowid from reports where agency in ({agencies}))")
     reports = [dict(zip(("id", "agency", "year", "doc_type"), r)) for r in db.execute(
         f"select id, agency, year, doc_type from reports where agency in ({agencies}) and year is not null")]
     outcomes = [dict(zip(("report_id", "outcome", "applicant_type", "count"), r)) for r in db.execute(
@@ -567,7 +753,7 @@ DERIVED = {
     "outcome_totals": {
         "columns": {"year": int, "province": str, "outcome": str, "applicant_type": str, "reports": int, "count": int},
         "pk": ("year", "province", "outcome", "applicant_type"), "foreign_keys": [],
-        "indexes": [["applicant_type", "outcome"], ["outcome", "applicant_type"]],
+        "indexes": [["outcome", "applicant_type"]],  # (province may be NULL: a rowid table)
     },
 }
 

@@ -11,6 +11,7 @@ import pytest
 from conftest import ROOT, report_files
 
 import build
+import store
 
 SEED_2016 = ROOT / "reports" / "000_680e7faf37592182.txt"
 
@@ -143,13 +144,15 @@ def _indexes(conn, table):
 
 def test_indexes_on_report_id_and_keys(built_db):
     conn = sqlite3.connect(built_db)
-    indexed = {(table, columns) for table in build.TABLES for columns in _indexes(conn, table)}
+    indexed = {(table, columns) for table in [*build.TABLES, *map(store.packed, build.TABLES)]
+               for columns in _indexes(conn, table)}
     conn.close()
-    # a report's rows are found by an index that starts with report_id (the primary key's, where it does)
-    for table in ("sections", "metrics", "application_outcomes", "review_litigation", "checks", "build_issues"):
-        assert any(t == table and columns[:1] == ("report_id",) for t, columns in indexed), table
-    assert ("metrics", ("metric",)) in indexed
-    assert ("application_outcomes", ("outcome", "applicant_type")) in indexed
+    # a report's rows are found by an index that starts with the report (the primary key's, where it does)
+    for table in ("sections", "metrics", "application_outcomes", "review_litigation", "checks"):
+        assert any(t == store.packed(table) and columns[:1] == ("report",) for t, columns in indexed), table
+    assert any(t == "build_issues" and columns[:1] == ("report_id",) for t, columns in indexed)
+    assert ("metrics_packed", ("metric",)) in indexed
+    assert ("application_outcomes_packed", ("outcome", "applicant_type")) in indexed
 
 
 def test_no_index_duplicates_a_primary_key_prefix(built_db):
