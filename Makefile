@@ -32,6 +32,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproj
 build: install
 	$(BIN)/python build.py --db $(DB) reports
 	$(BIN)/datasette inspect $(DB) --inspect-file $(INSPECT)
+	$(BIN)/python serving.py download $(DB)
 
 serve: build
 	$(BIN)/datasette serve -i $(DB) --inspect-file $(INSPECT) $(DATASETTE_OPTIONS) -h $(HOST) -p $(PORT)

@@ -34,9 +34,11 @@ from urllib.parse import quote, unquote, urlsplit
 
 from datasette.utils import tilde_decode, tilde_encode
 
+import serving
+from serving import SETTINGS, setting_options  # the settings every way of serving uses
+
 ROOT = Path(__file__).resolve().parent
 DATABASE = "ogi"
-from serving import SETTINGS, setting_options  # the settings every way of serving uses
 # What a deployment installs: the project's pins, every transitive version fixed.
 PIP_INSTALL = "-r plugins/requirements.txt -c plugins/constraints.txt"
 
@@ -155,7 +157,7 @@ def page_paths(db: Path, metadata: dict) -> tuple[list[str], dict[str, str]]:
     conn = sqlite3.connect(db)
     try:
         tables = [name for (name,) in conn.execute(
-            "select name from sqlite_master where type = 'table' and name not like '%_fts%'"
+            "select name from sqlite_master where type in ('table', 'view') and name not like '%_fts%'"
             " and name not like 'sqlite_%' order by name")
             if not database.get("tables", {}).get(name, {}).get("hidden")]
         report_ids = [row[0] for row in conn.execute("select id from reports order by id")]
@@ -192,6 +194,9 @@ def static(db: Path, out: Path, live_url: str = "") -> StaticSite:
     for page, json_url in json_pages.items():
         site.files[urlsplit(json_url).path] = unquote(urlsplit(json_url).path).lstrip("/")
     shutil.copy(db, out / f"{DATABASE}.db")
+    if serving.current_download(db):  # the compressed download the home page offers
+        site.files[f"/{DATABASE}.db.gz"] = f"{DATABASE}.db.gz"
+        shutil.copy(serving.current_download(db), out / f"{DATABASE}.db.gz")
     asyncio.run(_render(site, db, metadata, pages, json_pages))
     return site
 

@@ -4,11 +4,15 @@
 (bench/bench.py) and the tests (tests/conftest.py) all serve with these, so what is tested
 and measured is what is deployed.
 
-    python serving.py options    # the options, for the Makefile
+    python serving.py options              # the options, for the Makefile
+    python serving.py download data/ogi.db  # data/ogi.db.gz, the compressed download
 """
 
 from __future__ import annotations
 
+import gzip
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -34,7 +38,34 @@ def serve_command(db: Path, inspect: Path | None, host: str, port: int) -> list[
             + options() + ["-h", host, "-p", str(port)])
 
 
+def download_path(db: Path) -> Path:
+    return db.with_name(db.name + ".gz")
+
+
+def write_download(db: Path) -> Path:
+    """The database gzipped beside it (a third of the size or less), for people to download:
+    written aside and renamed, so the site never offers half a file."""
+    target = download_path(db)
+    partial = target.with_name(target.name + ".partial")
+    with open(db, "rb") as source, open(partial, "wb") as raw:
+        with gzip.GzipFile(filename=db.name, mode="wb", fileobj=raw, compresslevel=6, mtime=0) as packed:
+            shutil.copyfileobj(source, packed, 1 << 20)
+    os.replace(partial, target)
+    return target
+
+
+def current_download(db: Path) -> Path | None:
+    """The compressed download, if it was written from this database (not an older one)."""
+    target = download_path(db)
+    if target.is_file() and db.is_file() and target.stat().st_mtime_ns >= db.stat().st_mtime_ns:
+        return target
+    return None
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] != ["options"]:
-        sys.exit("usage: python serving.py options")
-    print(" ".join(options(Path("."))))
+    if sys.argv[1:] == ["options"]:
+        print(" ".join(options(Path("."))))
+    elif len(sys.argv) == 3 and sys.argv[1] == "download":
+        print(f"wrote {write_download(Path(sys.argv[2]))}")
+    else:
+        sys.exit("usage: python serving.py options | download DB")

@@ -611,9 +611,23 @@ COUNTS = {  # build_info keys the home page shows: counting millions of rows per
 }
 
 
+HOME = {  # the home page's tables and chart (build_info.home, JSON): the same until the next build
+    "per_year": "select year, sum(count) as applications, sum(reports) as reports from outcome_totals "
+                "where outcome = 'new_received' and applicant_type = 'total' group by year order by year",
+    "by_year": "select year, count(*) as n from reports group by year order by year desc",
+    "by_template": "select template, count(*) as n from reports group by template order by n desc",
+    "by_reading": "select reading, count(*) as n from reports group by reading order by n desc",
+    "by_province": "select province, count(*) as n from reports group by province order by n desc, province",
+}
+
+
 def record_counts(db: sqlite_utils.Database) -> None:
     for key, sql in COUNTS.items():
         db.execute("insert or replace into build_info (key, value) values (?, ?)", [key, db.execute(sql).fetchone()[0]])
+    home = {name: [dict(zip([d[0] for d in cursor.description], row)) for row in cursor.fetchall()]
+            for name, cursor in ((name, db.execute(sql)) for name, sql in HOME.items())}
+    db.execute("insert or replace into build_info (key, value) values ('home', ?)",
+               [json.dumps(home, ensure_ascii=False)])
 
 
 def state_path(db_path: Path) -> Path:

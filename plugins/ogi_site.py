@@ -17,9 +17,10 @@ from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils import tilde_decode, tilde_encode
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import AsgiFileDownload, Response
 from markupsafe import Markup, escape
 
+import serving  # the project's module: where the download is
 from parsers.data import spam_words
 from parsers.search import fts_query  # the project's package, installed (a deployment installs its wheel)
 
@@ -89,9 +90,36 @@ async def about(datasette):
     return Response.html(await datasette.render_template("about.html", {"body": Markup(body)}))
 
 
+def _files(datasette) -> tuple[Path | None, Path | None]:
+    """The database file and its compressed download (None where there is none, or it is stale)."""
+    path = datasette.get_database("ogi").path
+    db = Path(path) if path else None
+    return db, serving.current_download(db) if db else None
+
+
+async def home(datasette, request):
+    """The home page from one query: the counts and tables the build computed (build_info)."""
+    info = dict((await datasette.get_database("ogi").execute("select key, value from build_info")).rows)
+    db, packed = _files(datasette)
+    context = {"totals": info, "home": json.loads(info.get("home") or "{}"), "metadata": datasette.metadata(),
+               "download": {"db_bytes": db.stat().st_size if db else None,
+                            "gz_bytes": packed.stat().st_size if packed else None}}
+    return Response.html(await datasette.render_template("index.html", context, request=request))
+
+
+async def download(datasette):
+    """/ogi.db.gz: the database compressed (serving.py writes it after a build)."""
+    _, packed = _files(datasette)
+    if packed is None:
+        return Response.text("No compressed copy of the database on this site: download /ogi.db", status=404)
+    return AsgiFileDownload(packed, filename="ogi.db.gz", content_type="application/gzip")
+
+
 @hookimpl
 def register_routes():
-    return [(r"^/robots\.txt$", lambda: Response.text(ROBOTS)),
+    return [(r"^/$", home),
+            (r"^/ogi\.db\.gz$", download),
+            (r"^/robots\.txt$", lambda: Response.text(ROBOTS)),
             (r"^/report/(?P<id>[^/]+)\.json$", report_json),
             (r"^/about$", about)]
 

@@ -100,7 +100,8 @@ def still_running(groups: list[int]) -> list[str]:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, ValueError, IndexError):
             fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) in groups:  # the process group id
+            # the process group id; a zombie (Z) has exited, its parent not yet told
+            if int(fields[2]) in groups and fields[0] != "Z":
                 left.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
     return left
 

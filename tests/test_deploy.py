@@ -153,7 +153,7 @@ def test_static_copy_has_every_page_as_html_and_json(static_copy, db):
     import yaml
     hidden = {name for name, table in yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
               ["databases"]["ogi"]["tables"].items() if table.get("hidden")}
-    tables = [t for (t,) in db.execute("select name from sqlite_master where type = 'table'")
+    tables = [t for (t,) in db.execute("select name from sqlite_master where type in ('table', 'view')")
               if not t.startswith("sqlite_") and "_fts" not in t and t not in hidden]
     assert "build_files" not in tables and len(tables) >= 8  # bookkeeping stays in the state file
     queries = re.findall(r"^      (\w+):\n        title:", (ROOT / "metadata.yml").read_text(), re.M)

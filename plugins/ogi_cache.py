@@ -1,0 +1,148 @@
+"""Pages of an immutable database are the same until the next build: say so, and keep them.
+
+Served immutable (`-i`, as `make serve` and every deployment serve it), the database cannot
+change under the server, so a page is a function of its URL. This plugin
+
+- gives every successful GET an `ETag` (the build's id, its parser version and the site's
+  templates, metadata and plugins: whatever a page is made of) and `Cache-Control: public`,
+  and answers `If-None-Match` with 304: a CDN or a browser in front serves repeat visits;
+- keeps recent responses in memory (at most CACHE_BYTES, each at most ENTRY_BYTES, least
+  recently used out first), so a crowd on the same pages costs each page once: requests for
+  a page that is being built wait for it rather than build it again.
+
+Requests with a Cookie or Authorization header (the only things a page varies by besides its
+URL and host) are not cached, nor arbitrary SQL (`?sql=`: it may ask for random() or the time). `Cache-Control: no-cache` on a request makes the server build
+the page again (the benchmarks measure the work that way). A mutable database turns it all off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import OrderedDict
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from datasette import hookimpl
+
+CACHE_BYTES = 64 * 1024 * 1024
+ENTRY_BYTES = 1024 * 1024
+MAX_AGE = 600  # seconds a shared cache may serve a page without asking (Datasette's default_cache_ttl)
+SITE = Path(__file__).resolve().parent.parent
+SITE_FILES = ["metadata.yml", "templates", "plugins"]
+
+
+def site_digest(root: Path = SITE) -> str:
+    """A digest of the files pages are made of (templates, metadata, plugins)."""
+    digest = hashlib.sha256()
+    for name in SITE_FILES:
+        path = root / name
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+class Pages:
+    """Responses by key, least recently used out first, within a byte budget."""
+
+    def __init__(self, budget: int = CACHE_BYTES):
+        self.budget, self.size = budget, 0
+        self.entries: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
+
+    def get(self, key: tuple):
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key: tuple, status: int, headers: list, body: bytes) -> None:
+        if len(body) > ENTRY_BYTES or key in self.entries:
+            return
+        self.entries[key] = (status, headers, body)
+        self.size += len(body)
+        while self.size > self.budget:
+            _, (_, _, old) = self.entries.popitem(last=False)
+            self.size -= len(old)
+
+
+def _header(scope, name: bytes) -> bytes | None:
+    return next((value for key, value in scope.get("headers", []) if key.lower() == name), None)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    pages = Pages()
+    building: dict[tuple, asyncio.Event] = {}  # pages being built now, for those who ask meanwhile
+    etag: list[bytes] = []  # computed on the first request: the database is open by then
+
+    async def current_etag() -> bytes | None:
+        if not etag:
+            # Datasette's own _internal database (in memory) describes the others; it is not data
+            databases = [db for name, db in datasette.databases.items() if name != "_internal"]
+            if any(db.is_mutable for db in databases):
+                etag.append(b"")
+            else:
+                info = {}
+                for db in databases:
+                    if "build_info" in await db.table_names():
+                        info.update(dict((await db.execute("select key, value from build_info")).rows))
+                digest = hashlib.sha256(repr((sorted(info.items()), site_digest())).encode()).hexdigest()[:20]
+                etag.append(f'"{digest}"'.encode())
+        return etag[0] or None
+
+    def wrap(app):
+        async def cached(scope, receive, send):
+            if scope.get("type") != "http" or scope.get("method") not in ("GET", "HEAD"):
+                return await app(scope, receive, send)
+            tag = await current_etag()
+            private = _header(scope, b"cookie") or _header(scope, b"authorization")
+            if tag is None or private or "sql" in parse_qs(scope.get("query_string", b"").decode("latin-1")):
+                return await app(scope, receive, send)
+            if tag in (_header(scope, b"if-none-match") or b"").replace(b"W/", b"").split(b", "):
+                await send({"type": "http.response.start", "status": 304,
+                            "headers": [(b"etag", tag), (b"cache-control", f"public, max-age={MAX_AGE}".encode())]})
+                return await send({"type": "http.response.body", "body": b""})
+            key = (scope["path"], scope.get("query_string", b""), _header(scope, b"host"), scope.get("scheme"))
+            fresh = b"no-cache" in (_header(scope, b"cache-control") or b"")
+            if not fresh and key in building:
+                await building[key].wait()
+            found = None if fresh else pages.get(key)
+            if found is not None:
+                status, headers, body = found
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                return await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+            held: dict = {"body": [], "keep": scope["method"] == "GET", "size": 0}
+
+            async def keeping(event):
+                if event["type"] == "http.response.start":
+                    headers = [(k, v) for k, v in event.get("headers", []) if k.lower() != b"cache-control"]
+                    ok = event["status"] == 200 and not any(k.lower() == b"set-cookie" for k, _ in headers)
+                    if ok:  # (a download of the database has its own ETag: its hash)
+                        has_tag = any(k.lower() == b"etag" for k, _ in headers)
+                        headers += [] if has_tag else [(b"etag", tag)]
+                        headers += [(b"cache-control", f"public, max-age={MAX_AGE}".encode())]
+                    held.update(keep=held["keep"] and ok, status=event["status"], headers=headers)
+                    event = dict(event, headers=headers)
+                elif event["type"] == "http.response.body" and held["keep"]:
+                    held["size"] += len(event.get("body", b""))
+                    if held["size"] > ENTRY_BYTES:
+                        held.update(keep=False, body=[])
+                    else:
+                        held["body"].append(event.get("body", b""))
+                    if not event.get("more_body") and held["keep"]:
+                        pages.put(key, held["status"], held["headers"], b"".join(held["body"]))
+                await send(event)
+
+            if fresh or key in building:
+                return await app(scope, receive, keeping)
+            building[key] = asyncio.Event()
+            try:
+                await app(scope, receive, keeping)
+            finally:
+                building.pop(key).set()
+
+        return cached
+
+    return wrap
