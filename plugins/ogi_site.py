@@ -146,7 +146,22 @@ def extra_template_vars(datasette):
     # The report builder (/compare) runs the `compare` canned query: its SQL is written once, in metadata.yml.
     queries = (datasette.metadata("queries", database="ogi") or {})
     compare = queries.get("compare") or {}
-    return {"compare_sql": compare.get("sql", "select 1 where 0")}
+    return {"compare_sql": compare.get("sql", "select 1 where 0"),
+            "official_labels": lambda: _official_labels(datasette)}
+
+
+async def _official_labels(datasette) -> dict:
+    """The labels table by template and kind, rows in the official order: read once per server
+    (a database served immutable does not change; a mutable one is read every time)."""
+    db = datasette.get_database("ogi")
+    cached = getattr(datasette, "_ogi_labels", None)
+    if cached is not None and not db.is_mutable:
+        return cached
+    labels: dict = {}
+    for row in (await db.execute("select template, kind, key, label, role, parent from labels order by ordinal")).rows:
+        labels.setdefault(row["template"], {}).setdefault(row["kind"], []).append(dict(row))
+    datasette._ogi_labels = labels
+    return labels
 
 
 @hookimpl

@@ -21,6 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 import build  # noqa: E402
+import serving as serving_module  # noqa: E402  (conftest has its own serving())
 from serving import serve_command  # noqa: E402
 
 
@@ -33,6 +34,7 @@ def report_files(folder: Path) -> list[Path]:
 def built_db(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("db") / "ogi.db"
     assert build.main(["--db", str(db), str(ROOT / "reports")]) == 0
+    serving_module.write_download(db)  # as `make build` does
     return db
 
 
@@ -114,14 +116,14 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
-def datasette(db: Path):
+def datasette(db: Path, *extra: str):
     """Base URL of a running Datasette serving `db`, started the way `make serve` starts it
     (`make build` writes the inspect file; so does this)."""
     port = _free_port()
     db = Path(db)
     inspect = db.with_name(db.name + ".inspect.json")
     subprocess.run([sys.executable, "-m", "datasette", "inspect", str(db), "--inspect-file", str(inspect)], check=True)
-    return serving([sys.executable, "-m", "datasette", *serve_command(db, inspect, "127.0.0.1", port)],
+    return serving([sys.executable, "-m", "datasette", *serve_command(db, inspect, "127.0.0.1", port), *extra],
                    port, "/-/versions.json", cwd=ROOT)
 
 

@@ -1,0 +1,100 @@
+"""What a crowd and a CDN rely on: few queries per page, cache headers, and the compressed
+download (plugins/ogi_cache.py, plugins/ogi_site.py, serving.py). Real servers, real HTTP."""
+
+import gzip
+import html
+import json
+import re
+
+import httpx
+import pytest
+from datasette.utils import tilde_encode
+
+from conftest import datasette
+
+
+@pytest.fixture(scope="module")
+def traced(built_db):
+    """The site with Datasette's query tracing on (?_trace=1 lists every SQL query a page ran)."""
+    with datasette(built_db, "--setting", "trace_debug", "1") as base:
+        yield base
+
+
+def queries(base: str, path: str) -> list[dict]:
+    # no-cache: the page is built again (not served from memory), so its queries run
+    page = httpx.get(base + path + "?_trace=1", headers={"cache-control": "no-cache"}, timeout=30)
+    assert page.status_code == 200
+    traces = json.loads(html.unescape(re.search(r"<pre>(\{.*\})</pre>", page.text, re.S).group(1)))["traces"]
+    return [t for t in traces if t.get("database") == "ogi"]
+
+
+def test_the_home_page_costs_one_query(traced):
+    queries(traced, "/")  # the first visit may read what the server keeps (labels)
+    assert [q["sql"] for q in queries(traced, "/")] == ["select key, value from build_info"]
+
+
+def test_a_report_page_costs_a_handful_of_queries(traced, db):
+    report_id = db.execute("select report_id from application_outcomes group by report_id limit 1").fetchone()[0]
+    path = f"/report/{tilde_encode(report_id)}"
+    queries(traced, path)
+    ran = queries(traced, path)
+    assert len(ran) <= 7, [q["sql"] for q in ran]
+
+
+def test_the_home_page_shows_what_the_database_holds(get, db):
+    """The figures the build recorded are the database's own counts."""
+    page = get("/").text
+    reports = db.execute("select count(*) from reports").fetchone()[0]
+    assert f"<b>{reports}</b>份文件" in page
+    for year, n in db.execute("select year, count(*) from reports where year is not null group by year"):
+        assert re.search(rf"\?year={year}\">{year}</a></td><td class=\"n\">{n}</td>", page), year
+
+
+def test_pages_carry_an_etag_and_answer_304(get, site):
+    first, second = get("/ogi/reports"), get("/report/003_85b1cd000e56671f")
+    tag = first.headers["etag"]
+    assert tag.startswith('"') and second.headers["etag"] == tag  # one build, one site: one tag
+    assert first.headers["cache-control"] == "public, max-age=600"
+    again = httpx.get(site + "/ogi/reports", headers={"if-none-match": tag})
+    assert again.status_code == 304 and again.content == b""
+    other = httpx.get(site + "/ogi/reports", headers={"if-none-match": '"another-build"'})
+    assert other.status_code == 200 and other.text == first.text
+
+
+def test_arbitrary_sql_is_never_kept(get):
+    """random() differs on every run: a kept page would repeat it."""
+    values = {get("/ogi.json", sql="select random() as r", _shape="array").json()[0]["r"] for _ in range(3)}
+    assert len(values) == 3
+    assert "etag" not in get("/ogi.json", sql="select 1", _shape="array").headers
+
+
+def test_errors_are_not_kept_or_tagged(get):
+    missing = get("/report/no-such-report")
+    assert missing.status_code == 404 and "etag" not in missing.headers
+
+
+def test_the_compressed_download_is_the_database(get, site, built_db):
+    download = httpx.get(site + "/ogi.db.gz", timeout=60)
+    assert download.status_code == 200 and download.headers["content-type"] == "application/gzip"
+    assert gzip.decompress(download.content) == built_db.read_bytes()
+    assert len(download.content) < built_db.stat().st_size / 2
+    home = get("/").text
+    assert 'href="/ogi.db.gz"' in home and 'href="/ogi.db"' in home
+    # its size as the page says it (Datasette's format_bytes: "1.2 MB")
+    size = re.search(r"ogi\.db\.gz</a>（gzip，([\d.]+) (KB|MB|GB)", home)
+    assert size, "the home page gives the download's size"
+    value = float(size.group(1)) * {"KB": 2**10, "MB": 2**20, "GB": 2**30}[size.group(2)]
+    assert abs(value - len(download.content)) / len(download.content) < 0.05
+
+
+def test_a_download_older_than_its_database_is_not_offered(tmp_path):
+    import os
+    import serving
+    db = tmp_path / "ogi.db"
+    db.write_bytes(b"SQLite format 3\0" + b"x" * 5000)
+    assert serving.current_download(db) is None
+    packed = serving.write_download(db)
+    assert serving.current_download(db) == packed and gzip.decompress(packed.read_bytes()) == db.read_bytes()
+    later = packed.stat().st_mtime_ns + 10**9
+    os.utime(db, ns=(later, later))  # the database rebuilt, its download not yet
+    assert serving.current_download(db) is None
