@@ -72,7 +72,7 @@ N ?= 10000
 SEED ?= 1
 corpus: install
 	rm -rf build/corpus build/corpus.truth.jsonl
-	$(BIN)/python bench/corpus.py --n $(N) --seed $(SEED) --out build/corpus
+	$(BIN)/python -m bench.corpus --n $(N) --seed $(SEED) --out build/corpus
 
 bench: install
-	$(BIN)/python bench/bench.py --sizes 10000 100000 --out build/bench.json
+	$(BIN)/python -m bench.bench --sizes 10000 100000 --out build/bench.json

@@ -1,18 +1,21 @@
 """Benchmarks: the build and the site at 10,000 and 100,000 reports.
 
-    python bench/bench.py [--sizes 10000 100000] [--out build/bench.json]
+    python -m bench.bench [--sizes 10000 100000] [--out build/bench.json]
 
 For each size: a synthetic text/HTML corpus (bench/corpus.py, seed 1, kept in
 build/bench/ between runs), the time to just read its files, a full build
 (wall time, reports/s, peak memory of the build and its workers together,
-database size), a rebuild after changing one file, and the latency of a fixed
-list of pages, JSON calls and searches against Datasette started as
-`make serve` starts it. Prints a table and writes everything to build/bench.json.
+database size and its gzipped download's), a rebuild after changing one file,
+the latency of a fixed list of pages, JSON calls and searches for one client
+against Datasette started as `make serve` starts it (each page built afresh:
+`Cache-Control: no-cache`), and then 50 clients at once on a mix of pages for
+30 s (bench/load.py). Prints a table and writes everything to build/bench.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import socket
@@ -29,12 +32,13 @@ import psutil
 from datasette.utils import tilde_encode
 
 import serving  # the options every way of serving uses
-from bench import corpus
+from bench import corpus, load
 
 ROOT = Path(__file__).resolve().parent.parent
 
 WORK = ROOT / "build" / "bench"
 REPEAT = 7  # requests per URL, after one warm-up
+CLIENTS, CROWD_SECONDS = 50, 30
 SERVE = serving.options()
 
 
@@ -119,7 +123,8 @@ def latency(db: Path) -> dict:
             except httpx.TransportError:
                 time.sleep(0.2)
         result, every = {}, []
-        with httpx.Client(timeout=60) as client:
+        # no-cache: the server builds each page again rather than serve it from memory (ogi_cache)
+        with httpx.Client(timeout=60, headers={"cache-control": "no-cache"}) as client:
             for kind, paths in urls(db).items():
                 timings = {}
                 for path in paths:
@@ -138,7 +143,8 @@ def latency(db: Path) -> dict:
                                 "slowest": sorted(((round(_p95(t), 1), p) for p, t in timings.items()), reverse=True)[:3]}
         result["all"] = {"p50_ms": round(statistics.median(every), 1), "p95_ms": round(_p95(every), 1),
                          "requests": len(every)}
-        return result
+        crowd = asyncio.run(load.run(base, load.pages_of(base), CLIENTS, CROWD_SECONDS, pid=server.pid))
+        return {"one_client": result, "crowd": crowd}
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -168,12 +174,16 @@ def bench(size: int, jobs: int) -> dict:
     finally:
         changed.write_bytes(original)
     run_measured(build_command(corpus_dir, db, "--jobs", str(jobs)))  # back to the corpus as generated
+    started = time.perf_counter()
+    download = serving.write_download(db)
+    compress = time.perf_counter() - started
     return {
         "reports": size, "jobs": jobs,
         "read_files_s": round(reading, 2),
         "build_s": round(elapsed, 1), "reports_per_s": round(size / elapsed),
         "build_over_read": round(elapsed / reading, 1),
         "peak_pss_mb": round(peak / 2**20), "db_mb": round(db.stat().st_size / 2**20),
+        "download_gz_mb": round(download.stat().st_size / 2**20), "compress_s": round(compress, 1),
         "one_file_rebuild_s": round(rebuild, 2), "one_file_rebuild_peak_pss_mb": round(rebuild_peak / 2**20),
         "latency": latency(db),
     }
@@ -193,11 +203,18 @@ def main(argv: list[str] | None = None) -> int:
         found = bench(size, args.jobs)
         results["sizes"].append(found)
         print(f"  read files {found['read_files_s']} s; build {found['build_s']} s ({found['reports_per_s']}/s, "
-              f"{found['build_over_read']}x reading), peak {found['peak_pss_mb']} MB, db {found['db_mb']} MB; "
+              f"{found['build_over_read']}x reading), peak {found['peak_pss_mb']} MB, db {found['db_mb']} MB "
+              f"(gzipped {found['download_gz_mb']} MB in {found['compress_s']} s); "
               f"one-file rebuild {found['one_file_rebuild_s']} s", flush=True)
-        for kind, figures in found["latency"].items():
+        for kind, figures in found["latency"]["one_client"].items():
             print(f"  {kind:9s} p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms"
                   + (f"; slowest {figures['slowest']}" if "slowest" in figures else ""), flush=True)
+        crowd = found["latency"]["crowd"]
+        print(f"  {crowd['clients']} clients for {crowd['seconds']} s: {crowd['requests_per_s']} requests/s, "
+              f"{crowd['errors']} errors, server peak {crowd['server_peak_rss_mb']} MB", flush=True)
+        for kind, figures in crowd["by_type"].items():
+            print(f"    {kind:7s} p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms",
+                  flush=True)
         args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2))
     print(f"wrote {args.out}")
     return 0

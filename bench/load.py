@@ -1,6 +1,6 @@
 """Many clients at once: how the site holds a crowd.
 
-    python bench/load.py http://127.0.0.1:8001 [--clients 50] [--seconds 30] [--pid PID]
+    python -m bench.load http://127.0.0.1:8001 [--clients 50] [--seconds 30] [--pid PID]
 
 Each client asks for one URL after another from a mix of page types (home, report
 pages, table pages, searches, JSON calls, canned queries): the types in turn, and within
