@@ -14,6 +14,7 @@ its metadata gives the search condition as `search_where` instead of fts_table/f
 
 import json
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from datasette import hookimpl
 from datasette.utils import tilde_decode, tilde_encode
@@ -21,6 +22,7 @@ from datasette.utils.asgi import AsgiFileDownload, Response
 from markupsafe import Markup, escape
 
 import serving  # the project's module: where the download is
+from store import PACKED_TABLES  # the value tables that are views
 from parsers.data import spam_words
 from parsers.search import fts_query  # the project's package, installed (a deployment installs its wheel)
 
@@ -175,15 +177,47 @@ def prepare_jinja2_environment(env):
 
 
 @hookimpl
+def startup(datasette):
+    """The row counts of the packed tables' views, recorded by the build, where Datasette looks for
+    a table's count (its inspect data): an unfiltered view page never counts a million joined rows."""
+    async def inner():
+        db = datasette.databases.get("ogi")
+        if db is None or db.is_mutable or "build_info" not in await db.table_names():
+            return
+        counts = {key.split(":", 1)[1]: int(value) for key, value in
+                  (await db.execute("select key, value from build_info where key like 'rows:%'")).rows}
+        if datasette.inspect_data is None:
+            datasette.inspect_data = {}
+        tables = datasette.inspect_data.setdefault("ogi", {}).setdefault("tables", {})
+        for view, count in counts.items():
+            tables.setdefault(view, {})["count"] = count
+    return inner
+
+
+def _counts_are_cheap(path: str, query: bytes) -> bool:
+    """A filtered page of a packed table's view is counted only when it is one report's rows (an
+    index finds them) or the visitor asks (_count=1): otherwise the count joins up to millions of
+    rows and costs more than the page."""
+    name = path.rsplit("/", 1)[-1].split(".", 1)[0]
+    if not path.startswith("/ogi/") or name not in PACKED_TABLES:
+        return True
+    args = parse_qs(query.decode("latin-1"))
+    filters = [key.split("__")[0] for key in args if not key.startswith("_")]
+    return not filters or "report_id" in filters or "_count" in args
+
+
+@hookimpl
 def asgi_wrapper(datasette):
     """Table searches skip counting every match (_nocount): over a national corpus a common
-    word matches most sections, and the count would cost more than the page. CSV asked for
-    with _bom=1 starts with a byte-order mark."""
+    word matches most sections, and the count would cost more than the page; so do filtered
+    pages of the packed tables' views, unless cheap (_counts_are_cheap). CSV asked for with
+    _bom=1 starts with a byte-order mark."""
     def wrap(app):
         async def add_nocount(scope, receive, send):
             if scope.get("type") == "http":
                 query = scope.get("query_string", b"")
-                if b"_search=" in query and b"_nocount=" not in query:
+                costly = b"_search=" in query or not _counts_are_cheap(scope["path"], query)
+                if costly and b"_nocount=" not in query:
                     scope = dict(scope, query_string=query + b"&_nocount=1")
                 if scope["path"].endswith(".csv") and b"_bom=1" in query:
                     send = _with_bom(send)

@@ -98,3 +98,19 @@ def test_a_download_older_than_its_database_is_not_offered(tmp_path):
     later = packed.stat().st_mtime_ns + 10**9
     os.utime(db, ns=(later, later))  # the database rebuilt, its download not yet
     assert serving.current_download(db) is None
+
+
+def test_view_pages_count_what_is_cheap_and_offer_the_rest(get, db):
+    """A packed table's view: the whole table's count comes from the build, one report's rows are
+    counted, a broad filter is counted only when asked (_count=1), and then rightly."""
+    total = db.execute("select count(*) from application_outcomes").fetchone()[0]
+    assert f"共 {total:,} 行" in get("/ogi/application_outcomes").text
+    report_id, mine = db.execute("select report_id, count(*) from application_outcomes group by report_id "
+                                 "order by 2 desc limit 1").fetchone()
+    assert f"共 {mine:,} 行" in get("/ogi/application_outcomes", report_id=report_id).text
+    broad = get("/ogi/application_outcomes", applicant_type="total").text
+    assert "统计行数" in broad and "共 " not in broad
+    link = re.search(r'<a class="count-rows" href="([^"]+)"', broad).group(1)
+    counted = get(html.unescape(link)).text
+    totals = db.execute("select count(*) from application_outcomes where applicant_type = 'total'").fetchone()[0]
+    assert f"共 {totals:,} 行" in counted
