@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -132,6 +133,7 @@ def packed(name: str) -> str:
     return f"{name}_packed"
 
 
+@functools.cache
 def packed_columns(name: str) -> dict[str, str]:
     """The packed table's columns and their SQL types, in the contract's order."""
     spec = TABLES[name]
@@ -209,24 +211,33 @@ def raw_is_implied(value_raw: str | None, number) -> bool:
 
 def pack_row(name: str, row: dict, number, code) -> tuple:
     """A contract row as a packed row; number(report_id) and code(text) give the numbers."""
-    spec, out = TABLES[name], {}
-    for column, value in row.items():
+    return packer(name)(row, number, code)
+
+
+@functools.cache
+def packer(name: str):
+    """pack_row for one table as one compiled expression: a build packs millions of rows, and
+    a function per column per row would be most of the main process's work."""
+    spec, parts = TABLES[name], {}
+    for column in spec["columns"]:
         how = spec["packed"].get(column, "plain").split(":")
+        value = f"row[{column!r}]"
         if how[0] == "report":
-            out["report"] = number(value)
+            parts["report"] = f"number({value})"
         elif how[0] == "code":
-            out[column] = code(value)
+            parts[column] = f"code({value})"
         elif how[0] == "own":
-            out.setdefault(how[2], _id_number(value, how[1]))
+            parts.setdefault(how[2], f"_id_number({value}, {how[1]!r})")
         elif how[0] == "ref":
-            out[column] = _id_number(value, how[1])
+            parts[column] = f"_id_number({value}, {how[1]!r})"
         elif how[0] == "raw":
-            out[column] = None if raw_is_implied(value, row[how[1]]) else value
+            parts[column] = f"(None if raw_is_implied({value}, row[{how[1]!r}]) else {value})"
         elif how[0] == "end":
-            out["length"] = value - row["start"] if value is not None and row["start"] is not None else None
+            parts["length"] = f"(None if {value} is None or row['start'] is None else {value} - row['start'])"
         elif how[0] != "text":
-            out[column] = value
-    return tuple(out[c] for c in packed_columns(name))
+            parts[column] = value
+    source = "lambda row, number, code: (" + "".join(f"{parts[c]}, " for c in packed_columns(name)) + ")"
+    return eval(source, {"_id_number": _id_number, "raw_is_implied": raw_is_implied})
 
 
 def _id_number(value: str | None, letter: str) -> int | None:
@@ -294,6 +305,11 @@ def report_rows(rid: str, report: ParsedReport) -> dict[str, list[dict]]:
         } for r in report.review_litigation],
         "checks": check_rows([(rid, c) for c in report.checks]),
         "build_issues": [issue_row(source.path, rid, i.severity, i.message) for i in report.issues],
+        # what the search indexes hold (FTS; unindex() makes the same documents from the database)
+        "reports_fts": [{"report_id": rid, "document": search.bigram_document(
+            " ".join(value or "" for value in (meta.title, meta.agency, source.text)))}],
+        "sections_fts": [{"report_id": rid, "ordinal": s.ordinal, "document": search.bigram_document(
+            (s.heading or "") + " " + source.text[s.start:s.end])} for s in report.sections],
     }
 
 
@@ -339,20 +355,23 @@ class Writer:
     """Rows into the database in large batches (executemany: 3x faster than insert_all here).
 
     Rows come in the contract's terms (report_rows); the writer packs those of packed tables,
-    numbering reports and codes as it goes."""
+    numbering reports, sections and codes as it goes, and puts the search documents the
+    workers made into the FTS indexes under those numbers."""
 
     # Rows holding a report's or a section's text are large: fewer of them to a batch.
-    BATCH = {"reports": 200, "sections": 2000}
+    BATCH = {"reports": 200, "sections": 2000, "reports_fts": 200, "sections_fts": 2000}
+    SEARCH = {"reports_fts": ["report_id", "document"], "sections_fts": ["report_id", "ordinal", "document"]}
 
     def __init__(self, db: sqlite_utils.Database, batch: int = 20000):
         self.db, self.batch = db, batch
         # An integer primary key (build_issues.id) is SQLite's to assign.
         self.columns = {name: [c for c in spec["columns"] if not (c == spec["pk"] and spec["columns"][c] is int)]
                         for name, spec in (TABLES | BOOKKEEPING | DERIVED).items()}
-        self.columns |= {name: list(columns) for name, columns in STATE.items()}
+        self.columns |= {name: list(columns) for name, columns in STATE.items()} | self.SEARCH
         self.buffers: dict[str, list[tuple]] = {name: [] for name in self.columns}
         self.numbers: dict[str, int] | None = None  # report id -> number, once the tables exist
         self.codes: dict[str, int] = {}
+        self.section_rows: dict[tuple[str, int], int] = {}  # (report, ordinal) -> rowid, until its document comes
 
     def add(self, tables: dict[str, list[dict]]) -> None:
         """Buffer rows; a row must have exactly its table's columns (a misspelt key is an error,
@@ -366,19 +385,35 @@ class Writer:
                 if row.keys() != expected:
                     raise ValueError(f"a {name} row has {sorted(row.keys() - expected)} that are not columns "
                                      f"and lacks {sorted(expected - row.keys())}")
-            if name == "reports":
-                self.buffers[name].extend((self.new_number(row["id"]), *(row[c] for c in columns)) for row in new_rows)
-            elif "packed" in TABLES.get(name, {}):
-                self.buffers[name].extend(pack_row(name, row, self.number, self.code) for row in new_rows)
-            else:
-                self.buffers[name].extend(tuple(row[c] for c in columns) for row in new_rows)
+            self.buffers[name].extend(self._tuples(name, new_rows))
             if len(self.buffers[name]) >= self.BATCH.get(name, self.batch):
                 self.flush(name)
+
+    def _tuples(self, name: str, rows: list[dict]) -> list[tuple]:
+        if name == "reports":
+            return [(self.new_number(row["id"]), *(row[c] for c in self.columns[name])) for row in rows]
+        if name == "sections":
+            self._load()
+            pack, out = packer(name), []
+            for row in rows:
+                self.section_rows[row["report_id"], row["ordinal"]] = self.next_section
+                out.append((self.next_section, *pack(row, self.number, self.code)))
+                self.next_section += 1
+            return out
+        if name == "reports_fts":
+            return [(self.number(row["report_id"]), row["document"]) for row in rows]
+        if name == "sections_fts":
+            return [(self.section_rows.pop((row["report_id"], row["ordinal"])), row["document"]) for row in rows]
+        if "packed" in TABLES.get(name, {}):
+            pack = packer(name)
+            return [pack(row, self.number, self.code) for row in rows]
+        return [tuple(row[c] for c in self.columns[name]) for row in rows]
 
     def _load(self) -> None:
         if self.numbers is None:
             self.numbers = {}
             self.next_number = self.db.execute("select coalesce(max(rowid), 0) + 1 from reports").fetchone()[0]
+            self.next_section = self.db.execute("select coalesce(max(rowid), 0) + 1 from sections_packed").fetchone()[0]
             self.codes = dict(self.db.execute("select word, code from codes").fetchall())
 
     def new_number(self, report_id: str) -> int:
@@ -407,8 +442,11 @@ class Writer:
     def flush(self, *names: str) -> None:
         for name in names or list(self.buffers):
             if self.buffers[name]:
-                if name == "reports":
-                    table, columns = name, ["rowid", *self.columns[name]]
+                if name in ("reports", "sections"):  # numbered here: the search indexes use the numbers
+                    table = packed(name) if name == "sections" else name
+                    columns = ["rowid", *(packed_columns(name) if name == "sections" else self.columns[name])]
+                elif name in self.SEARCH:
+                    table, columns = name, ["rowid", "document"]
                 elif "packed" in TABLES.get(name, {}):
                     table, columns = packed(name), list(packed_columns(name))
                 else:
@@ -450,23 +488,21 @@ def create_indexes(db: sqlite_utils.Database) -> None:
             db.execute(f"create index if not exists [{index}] on [{table}] ([{column}]) where {where}")
 
 
-def fts_rows(db, name: str, where: str, params: list, delete: bool = False) -> None:
-    """Add (or take out) the bigram documents of some rows of `name` to its FTS index;
+def unindex(db, name: str, where: str, params: list) -> None:
+    """Take some rows of `name` out of its search index (a contentless index is told the
+    document it had: made here from the database as report_rows made it from the parse);
     `where` picks them by their report, `r`."""
     index = FTS[name]
     document = " || ' ' || ".join(f"coalesce({c}, '')" for c in index["document"])
-    rows = f"select {index['rowid']}, bigram_document({document}) from {index['rows']} where {where}"
-    if delete:  # a contentless index is told the document it had
-        db.execute(f"insert into [{name}_fts]([{name}_fts], rowid, document) select 'delete', * from ({rows})", params)
-    else:
-        db.execute(f"insert into [{name}_fts](rowid, document) {rows}", params)
+    db.execute(f"insert into [{name}_fts]([{name}_fts], rowid, document) select 'delete', {index['rowid']}, "
+               f"bigram_document({document}) from {index['rows']} where {where}", params)
 
 
 def forget(db: sqlite_utils.Database, path: str, report_id: str | None) -> None:
     """Remove every row a file gave, before it is built again or because it is gone."""
     if report_id:
-        fts_rows(db, "sections", "r.id = ?", [report_id], delete=True)
-        fts_rows(db, "reports", "r.id = ?", [report_id], delete=True)
+        unindex(db, "sections", "r.id = ?", [report_id])
+        unindex(db, "reports", "r.id = ?", [report_id])
         for name in ("metrics", "application_outcomes", "review_litigation", "checks", "sections"):
             db.execute(f"delete from [{packed(name)}] where report = (select rowid from reports where id = ?)",
                        [report_id])
@@ -500,9 +536,7 @@ def finish(db: sqlite_utils.Database, writer: "Writer", version: str, full: bool
     db.execute("delete from labels")
     writer.add({"labels": data.official_labels()})
     writer.flush()
-    create_indexes(db)
-    fts_rows(db, "sections", f"r.id in ({CHANGED})", [])
-    fts_rows(db, "reports", f"r.id in ({CHANGED})", [])
+    create_indexes(db)  # (the search indexes were written with the rows: Writer)
     writer.add({"checks": cross_year_checks(db)})
     db.execute("delete from agencies")
     writer.add({"agencies": agency_rows(db)})

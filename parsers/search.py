@@ -10,6 +10,7 @@ both sides, so a word broken over two lines of a PDF is still found.
 
 from __future__ import annotations
 
+import operator
 import re
 
 from .textutil import fold
@@ -26,7 +27,7 @@ def bigram_document(text: str) -> str:
     chars = _chars(text)
     if len(chars) < 2:
         return chars
-    return " ".join(chars[i:i + 2] for i in range(len(chars) - 1)) + " " + chars[-1]
+    return " ".join(map(operator.add, chars, chars[1:])) + " " + chars[-1]
 
 
 def fts_query(query: str) -> str:
