@@ -204,14 +204,19 @@ def view_sql(name: str) -> str:
 
 
 def raw_is_implied(value_raw: str | None, number) -> bool:
-    """value_raw is what the view writes for the number (an integer, as digits)."""
-    return (value_raw is not None and number is not None and float(number).is_integer()
-            and value_raw == str(int(number)))
+    """value_raw is what the view writes for the number (an integer, as digits: SQLite's integers
+    stop at 2**63, and a float is exact only to 2**53)."""
+    if value_raw is None or number is None:
+        return False
+    if type(number) is int:
+        return abs(number) < 2**53 and value_raw == str(number)
+    return float(number).is_integer() and abs(number) < 2**53 and value_raw == str(int(number))
 
 
-def pack_row(name: str, row: dict, number, code) -> tuple:
-    """A contract row as a packed row; number(report_id) and code(text) give the numbers."""
-    return packer(name)(row, number, code)
+def pack_row(name: str, row: dict, number, code, codes: dict) -> tuple:
+    """A contract row as a packed row; number(report_id) and code(text) give the numbers, and
+    codes (text -> number) those known already."""
+    return packer(name)(row, number, code, codes)
 
 
 @functools.cache
@@ -224,8 +229,8 @@ def packer(name: str):
         value = f"row[{column!r}]"
         if how[0] == "report":
             parts["report"] = f"number({value})"
-        elif how[0] == "code":
-            parts[column] = f"code({value})"
+        elif how[0] == "code":  # (a dict lookup for the words seen before: most of them)
+            parts[column] = f"(codes[{value}] if {value} in codes else code({value}))"
         elif how[0] == "own":
             parts.setdefault(how[2], f"_id_number({value}, {how[1]!r})")
         elif how[0] == "ref":
@@ -236,7 +241,7 @@ def packer(name: str):
             parts["length"] = f"(None if {value} is None or row['start'] is None else {value} - row['start'])"
         elif how[0] != "text":
             parts[column] = value
-    source = "lambda row, number, code: (" + "".join(f"{parts[c]}, " for c in packed_columns(name)) + ")"
+    source = "lambda row, number, code, codes: (" + "".join(f"{parts[c]}, " for c in packed_columns(name)) + ")"
     return eval(source, {"_id_number": _id_number, "raw_is_implied": raw_is_implied})
 
 
@@ -397,7 +402,7 @@ class Writer:
             pack, out = packer(name), []
             for row in rows:
                 self.section_rows[row["report_id"], row["ordinal"]] = self.next_section
-                out.append((self.next_section, *pack(row, self.number, self.code)))
+                out.append((self.next_section, *pack(row, self.number, self.code, self.codes)))
                 self.next_section += 1
             return out
         if name == "reports_fts":
@@ -405,8 +410,9 @@ class Writer:
         if name == "sections_fts":
             return [(self.section_rows.pop((row["report_id"], row["ordinal"])), row["document"]) for row in rows]
         if "packed" in TABLES.get(name, {}):
-            pack = packer(name)
-            return [pack(row, self.number, self.code) for row in rows]
+            self._load()
+            pack, number, code, codes = packer(name), self.number, self.code, self.codes
+            return [pack(row, number, code, codes) for row in rows]
         return [tuple(row[c] for c in self.columns[name]) for row in rows]
 
     def _load(self) -> None:
@@ -415,6 +421,7 @@ class Writer:
             self.next_number = self.db.execute("select coalesce(max(rowid), 0) + 1 from reports").fetchone()[0]
             self.next_section = self.db.execute("select coalesce(max(rowid), 0) + 1 from sections_packed").fetchone()[0]
             self.codes = dict(self.db.execute("select word, code from codes").fetchall())
+            self.codes[None] = None  # no word, no code
 
     def new_number(self, report_id: str) -> int:
         self._load()
@@ -423,6 +430,8 @@ class Writer:
 
     def number(self, report_id: str) -> int:
         """A report's number: given in this build, or that of a report already in the database."""
+        if self.numbers is not None and report_id in self.numbers:
+            return self.numbers[report_id]
         self._load()
         if report_id not in self.numbers:
             found = self.db.execute("select rowid from reports where id = ?", [report_id]).fetchone()
@@ -432,8 +441,6 @@ class Writer:
         return self.numbers[report_id]
 
     def code(self, word: str | None) -> int | None:
-        if word is None:
-            return None
         self._load()
         if word not in self.codes:
             self.codes[word] = self.db.execute("insert into codes (word) values (?)", [word]).lastrowid

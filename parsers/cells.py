@@ -51,6 +51,7 @@ class Token:
         return tokens
 
 
+@functools.lru_cache(maxsize=1 << 14)  # cells repeat
 def parse_number(raw: str) -> float | None:
     m = NUMBER_CELL.match(fold(raw))
     if not m:
@@ -121,9 +122,10 @@ def _unglue(token: Token) -> list[Token]:
 def _split(region: str, separator: str) -> list[tuple[int, int]]:
     """(start, end) of every non-blank piece between separators, stripped."""
     pieces, position = [], 0
-    for piece in re.split(f"({separator})", region):
+    # split() with the separator captured: pieces at even places, separators at odd ones
+    for place, piece in enumerate(re.split(f"({separator})", region)):
         s, position = position, position + len(piece)
-        if piece.strip() and not re.fullmatch(separator, piece):
+        if place % 2 == 0 and piece.strip():
             lead = len(piece) - len(piece.lstrip())
             pieces.append((s + lead, s + len(piece.rstrip())))
     return pieces
@@ -164,21 +166,25 @@ def _merge_words(pieces: list[tuple[int, int]], region: str) -> list[tuple[int, 
 
 def is_value(word: str) -> bool:
     """A number or a dash: a value cell, not a label."""
-    folded = fold(word)
-    return bool(NUMBER_CELL.match(folded) or DASH_CELL.match(folded))
+    return _kind(word) in ("number", "dash")
 
 
 def _classify(raw: str, start: int, end: int) -> Token:
-    folded = fold(raw)
     if start == end:
         return Token("blank", "", start, end)
+    return Token(_kind(raw), raw, start, end)
+
+
+@functools.lru_cache(maxsize=1 << 14)  # cells repeat: 0, 1, —, 件…
+def _kind(raw: str) -> str:
+    folded = fold(raw)
     if NUMBER_CELL.match(folded):
-        return Token("number", raw, start, end)
+        return "number"
     if DASH_CELL.match(folded):
-        return Token("dash", raw, start, end)
+        return "dash"
     if squash(folded) in UNIT_WORDS:
-        return Token("unit", raw, start, end)
-    return Token("label", raw, start, end)
+        return "unit"
+    return "label"
 
 
 def compositions(digits: str, parts: int):

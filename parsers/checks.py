@@ -102,9 +102,12 @@ def balance(cells: dict, columns: list[str]) -> list[Check]:
 def _outcome_leaves(rows: list[dict], cells: dict, column: str) -> list[str]:
     """The rows that add up to 总计: every result row; a group's own row only when it has no child rows."""
     keys = [r["key"] for r in rows]
+    children_of: dict[str, list[str]] = {}
+    for r in rows:
+        children_of.setdefault(r.get("parent"), []).append(r["key"])
     leaves = []
     for row in rows[keys.index("results") + 1: keys.index("results_total")]:
-        children = [r["key"] for r in rows if r.get("parent") == row["key"]]
+        children = children_of.get(row["key"], [])
         if children and any((c, column) in cells for c in children):
             continue
         if row.get("kind") == "group" and (row["key"], column) not in cells:

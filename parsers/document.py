@@ -37,7 +37,7 @@ def is_noise(line_text: str) -> bool:
     """Page furniture. A long line that starts with a breadcrumb is a whole page flattened onto
     one line: its furniture is skipped where titles are looked for, the line is kept."""
     folded = fold(line_text)
-    return len(folded.strip()) < LONG_LINE and any(p.search(folded) for p in data.noise_patterns())
+    return len(folded.strip()) < LONG_LINE and data.noise_pattern().search(folded) is not None
 
 
 def spam_in(text: str) -> list[str]:

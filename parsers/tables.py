@@ -94,7 +94,9 @@ def _read_official(text: str, folded: str, regions: dict[str, Region], year: int
 def find_regions(folded: str, body_start: int = 0) -> dict[str, Region]:
     """Each statistics table's stretch of text, by its heading's words (parsers/data/tables.yml)."""
     rules = data.load("tables")
-    found = {name: _table_heading(folded, body_start, name, rules) for name in rules["tables"]}
+    mentions = {name: list(_heading_pattern(spec["heading"], rules["ordinal"]).finditer(folded, body_start))
+                for name, spec in rules["tables"].items()}
+    found = {name: _table_heading(folded, name, mentions, rules) for name in rules["tables"]}
     anchored = set()
     for name, spec in rules["tables"].items():
         if not found[name][0] and spec.get("anchor"):  # no heading: the table starts at its own header rows
@@ -115,19 +117,20 @@ def find_regions(folded: str, body_start: int = 0) -> dict[str, Region]:
     return regions
 
 
-def _heading_pattern(spec: dict, rules: dict) -> re.Pattern:
-    return re.compile(f"(?:{rules['ordinal']}[ \t]*)?(?:{spec['heading']})")
+@functools.cache
+def _heading_pattern(heading: str, ordinal: str) -> re.Pattern:
+    return re.compile(f"(?:{ordinal}[ \t]*)?(?:{heading})")
 
 
-def _table_heading(folded: str, start: int, name: str, rules: dict) -> tuple[re.Match | None, bool]:
-    """The heading of one table: the first mention its header words follow (confirmed), else
-    the last numbered one."""
+def _table_heading(folded: str, name: str, mentions: dict[str, list[re.Match]],
+                   rules: dict) -> tuple[re.Match | None, bool]:
+    """The heading of one table, among the mentions of every table's heading: the first mention
+    of its own that its header words follow (confirmed), else the last numbered one."""
     spec = rules["tables"][name]
-    found = list(_heading_pattern(spec, rules).finditer(folded, start))
+    found = mentions[name]
     if not found:
         return None, False
-    others = sorted(m.start() for n, other in rules["tables"].items() if n != name
-                    for m in _heading_pattern(other, rules).finditer(folded, start))
+    others = sorted(m.start() for n, theirs in mentions.items() if n != name for m in theirs)
     for m in found:
         window_end = min([p for p in others if p > m.end()] + [m.end() + rules["header_within"]])
         window = squash(folded[m.end():window_end])
@@ -146,7 +149,7 @@ def _next_heading(folded: str, start: int, end: int, table: str, rules: dict) ->
     repeated as the table's caption, begins (五、存在的主要问题…)."""
     rows = [row for name in LAYOUTS for row in _rows_of(name, table)]
     words = _words(rows) if rows else ()
-    own = _heading_pattern(rules["tables"][table], rules)
+    own = _heading_pattern(rules["tables"][table]["heading"], rules["ordinal"])
     for m in NUMBERED_HEADING.finditer(folded, start, end):
         heading = squash(m.group("words"))
         if own.match(folded, m.start() + len(m.group()) - len(m.group().lstrip())):

@@ -36,26 +36,46 @@ def _fold_table() -> dict[int, int]:
     return table
 
 
+SHORT = 64  # cells, labels and lines repeat across reports: their folded forms are kept
+
+
 def fold(text: str) -> str:
+    return _fold_short(text) if len(text) <= SHORT else _fold(text)
+
+
+def _fold(text: str) -> str:
     folded = text.translate(_fold_table())
     assert len(folded) == len(text)
     return folded
 
 
+_fold_short = functools.lru_cache(maxsize=1 << 16)(_fold)
+WHITE = re.compile(r"\s+")
+
+
 def squash(text: str) -> str:
     """Folded text without any white space, for comparing labels."""
-    return re.sub(r"\s+", "", fold(text))
+    return _squash_short(text) if len(text) <= SHORT else WHITE.sub("", fold(text))
 
 
-@dataclass
+@functools.lru_cache(maxsize=1 << 16)
+def _squash_short(text: str) -> str:
+    return WHITE.sub("", fold(text))
+
+
+@dataclass(frozen=True)  # shared: lines() keeps a document's lines for its next caller
 class Line:
     start: int
     end: int  # excluding the line break
     text: str
 
 
-def lines(text: str, start: int = 0, end: int | None = None) -> list[Line]:
+@functools.lru_cache(maxsize=8)  # a document's stages ask for its lines several times
+def lines(text: str, start: int = 0, end: int | None = None) -> tuple[Line, ...]:
     """The non-blank lines of text[start:end], with their offsets in text."""
     end = len(text) if end is None else end
-    return [Line(start + m.start(), start + m.end(), m.group())
-            for m in re.finditer(r"[^\r\n]+", text[start:end]) if m.group().strip()]
+    return tuple(Line(m.start(), m.end(), m.group()) for m in LINE.finditer(text, start, end)
+                 if not m.group().isspace())
+
+
+LINE = re.compile(r"[^\r\n]+")
