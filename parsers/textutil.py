@@ -40,7 +40,7 @@ SHORT = 64  # cells, labels and lines repeat across reports: their folded forms 
 
 
 def fold(text: str) -> str:
-    return _fold_short(text) if len(text) <= SHORT else _fold(text)
+    return _fold_short(text) if len(text) <= SHORT else _fold_long(text)
 
 
 def _fold(text: str) -> str:
@@ -50,6 +50,8 @@ def _fold(text: str) -> str:
 
 
 _fold_short = functools.lru_cache(maxsize=1 << 16)(_fold)
+# a document's whole text is folded by several stages: hashing it again costs far less than folding
+_fold_long = functools.lru_cache(maxsize=16)(_fold)
 WHITE = re.compile(r"\s+")
 
 

@@ -184,11 +184,14 @@ def startup(datasette):
         db = datasette.databases.get("ogi")
         if db is None or db.is_mutable or "build_info" not in await db.table_names():
             return
+        if not (datasette.inspect_data or {}).get("ogi"):  # served without an inspect file: views are counted
+            return
         counts = {key.split(":", 1)[1]: int(value) for key, value in
                   (await db.execute("select key, value from build_info where key like 'rows:%'")).rows}
-        if datasette.inspect_data is None:
-            datasette.inspect_data = {}
-        tables = datasette.inspect_data.setdefault("ogi", {}).setdefault("tables", {})
+        # The database page lists the tables its cached counts name: read them before the views join
+        # the inspect data (the table page is where the views' counts are looked up).
+        db.cached_table_counts
+        tables = datasette.inspect_data["ogi"]["tables"]
         for view, count in counts.items():
             tables.setdefault(view, {})["count"] = count
     return inner

@@ -114,3 +114,12 @@ def test_view_pages_count_what_is_cheap_and_offer_the_rest(get, db):
     counted = get(html.unescape(link)).text
     totals = db.execute("select count(*) from application_outcomes where applicant_type = 'total'").fetchone()[0]
     assert f"共 {totals:,} 行" in counted
+
+
+def test_the_database_page_lists_the_tables_and_views(get):
+    """(The views' counts given to the table pages must not confuse the database page.)"""
+    page = get("/ogi")
+    assert page.status_code == 200
+    for name in ("reports", "sections", "metrics", "application_outcomes", "review_litigation", "checks",
+                 "build_issues", "labels"):
+        assert f'href="/ogi/{name}"' in page.text, name
