@@ -831,15 +831,27 @@ DERIVED = {
 
 def _metric(name: str) -> str:
     """A prose or older-table figure, for reports without table 三 or 四."""
-    return (f"(select value from metrics m where m.report_id = r.id and m.metric = '{name}' "
-            "order by m.source = 'table' desc limit 1)")
+    return (f"(select m.value from metrics_packed m where m.report = r.rowid and m.metric = {_code(name)} "
+            f"order by m.source = {_code('table')} desc limit 1)")
+
+
+def _code(word: str) -> str:
+    return f"(select code from codes where word = '{word}')"
 
 
 def summarise(db: sqlite_utils.Database) -> None:
     """Fill report_figures and outcome_totals for the reports the build touched and the
-    (year, province) groups they were or are in (a full build touches them all)."""
-    mine = f"report_id in ({CHANGED})"
-    db.execute(f"delete from report_figures where {mine}")
+    (year, province) groups they were or are in (a full build touches them all). They read the
+    packed tables (decoding only the keys they sum by): through the views, a full build's sums
+    would join every cell's report and keys (seconds at 100,000 reports)."""
+    db.execute(f"delete from report_figures where report_id in ({CHANGED})")
+    numbers = f"select rowid from reports where id in ({CHANGED})"
+    outcome_cells = ("select p.report, o.word as outcome, p.count from application_outcomes_packed p "
+                     f"join codes o on o.code = p.outcome where p.applicant_type = {_code('total')} "
+                     f"and p.report in ({numbers})")
+    review_cells = ("select p.report, pr.word as proceeding, rs.word as result, p.count from review_litigation_packed p "
+                    "join codes pr on pr.code = p.proceeding join codes rs on rs.code = p.result "
+                    f"where p.report in ({numbers})")
     figures = ", ".join(f"{sql} as {name}" for name, sql in FIGURES.items())
     review = ", ".join(f"{sql} as {name}" for name, sql in REVIEW.items())
     db.execute(f"""
@@ -852,10 +864,8 @@ def summarise(db: sqlite_utils.Database) -> None:
           coalesce(rl.admin_review_total, {_metric('admin_review_total')}),
           coalesce(rl.litigation_total, {_metric('litigation_total')})
         from reports r
-        left join (select report_id, {figures} from application_outcomes
-                   where applicant_type = 'total' and {mine} group by report_id) o on o.report_id = r.id
-        left join (select report_id, {review} from review_litigation where {mine} group by report_id) rl
-          on rl.report_id = r.id
+        left join (select report, {figures} from ({outcome_cells}) group by report) o on o.report = r.rowid
+        left join (select report, {review} from ({review_cells}) group by report) rl on rl.report = r.rowid
         where r.id in ({CHANGED})""")
     db.execute(f"insert into temp.changed_groups select year, province from reports where id in ({CHANGED})")
     db.execute("delete from outcome_totals where exists (select 1 from temp.changed_groups g "
@@ -864,8 +874,9 @@ def summarise(db: sqlite_utils.Database) -> None:
     # planner reads every report's cells before it looks at the group: seconds at 100,000 reports)
     db.execute("""
         insert into outcome_totals
-        select r.year, r.province, o.outcome, o.applicant_type, count(*), sum(o.count)
+        select r.year, r.province, o.word, a.word, count(*), sum(p.count)
         from (select distinct year, province from temp.changed_groups where year is not null) g
         cross join reports r indexed by idx_reports_year_province on r.year = g.year and r.province is g.province
-        join application_outcomes o on o.report_id = r.id
-        group by r.year, r.province, o.outcome, o.applicant_type""")
+        join application_outcomes_packed p on p.report = r.rowid
+        join codes o on o.code = p.outcome join codes a on a.code = p.applicant_type
+        group by r.year, r.province, o.word, a.word""")
