@@ -334,9 +334,9 @@ def _section_finder(sections: list[Section], ids: dict[int, str]):
     starts = [s.start for s in ordered]
 
     def locate(position: int) -> str | None:
-        for s in reversed(ordered[: bisect_right(starts, position)]):
-            if s.start <= position < s.end:
-                return ids[s.ordinal]
+        for i in range(bisect_right(starts, position) - 1, -1, -1):  # those that start at or before it
+            if position < ordered[i].end:
+                return ids[ordered[i].ordinal]
         return None
 
     return locate

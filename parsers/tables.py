@@ -94,8 +94,7 @@ def _read_official(text: str, folded: str, regions: dict[str, Region], year: int
 def find_regions(folded: str, body_start: int = 0) -> dict[str, Region]:
     """Each statistics table's stretch of text, by its heading's words (parsers/data/tables.yml)."""
     rules = data.load("tables")
-    mentions = {name: list(_heading_pattern(spec["heading"], rules["ordinal"]).finditer(folded, body_start))
-                for name, spec in rules["tables"].items()}
+    mentions = {name: _mentions(folded, body_start, spec, rules) for name, spec in rules["tables"].items()}
     found = {name: _table_heading(folded, name, mentions, rules) for name in rules["tables"]}
     anchored = set()
     for name, spec in rules["tables"].items():
@@ -115,6 +114,30 @@ def find_regions(folded: str, body_start: int = 0) -> dict[str, Region]:
         end = min(following) if following else _next_heading(folded, m.end(), len(folded), name, rules)
         regions[name] = Region(m.start() if name in anchored else m.end(), end, found[name][1])
     return regions
+
+
+def _mentions(folded: str, start: int, spec: dict, rules: dict) -> list[re.Match]:
+    """Every mention of a table's heading after start, in order: what the heading pattern finds
+    scanning the whole text, found by scanning only the stretches around its words."""
+    pattern, reach = _heading_pattern(spec["heading"], rules["ordinal"]), rules["heading_reach"]
+    stretches: list[list[int]] = []
+    for word in _alternatives(tuple(spec["heading_words"])).finditer(folded, start):
+        begin, end = max(start, word.start() - reach), min(len(folded), word.end() + reach)
+        if stretches and begin <= stretches[-1][1]:
+            stretches[-1][1] = max(stretches[-1][1], end)
+        else:
+            stretches.append([begin, end])
+    found, position = [], start
+    for begin, end in stretches:
+        for m in pattern.finditer(folded, max(begin, position), end):
+            found.append(m)
+            position = m.end()
+    return found
+
+
+@functools.cache
+def _alternatives(words: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(map(re.escape, words)))
 
 
 @functools.cache

@@ -367,3 +367,33 @@ def test_a_local_subtotal_column_is_dropped():
     assert [(o.applicant_type, o.cell.value) for o in found.outcomes] == [
         ("natural_person", 20), ("commercial_enterprise", 3), ("research_institution", 0), ("social_welfare_org", 1),
         ("legal_service_org", 0), ("other_org", 1), ("total", 25)]
+
+
+def test_headings_found_near_their_words_are_those_a_full_scan_finds():
+    """tables._mentions scans only the stretches around a heading's words (heading_reach): for
+    every bundled report, and for texts with headings in odd places, it finds exactly what the
+    heading pattern finds over the whole text."""
+    import re
+    from pathlib import Path
+
+    from parsers import data, readers
+
+    rules = data.load("tables")
+    texts = []
+    for path in sorted((Path(__file__).parent.parent / "reports").iterdir()):
+        fmt = decode.format_of(path.name)
+        if fmt in ("txt", "md", "html"):
+            texts.append(fold(readers.read(fmt, path.read_bytes()).text))
+    texts += [fold(t) for t in (
+        "三、收到和处理政府信息公开申请情况\n申请人情况 自然人",
+        "附表   2：主动公开政府信息的情况|第二十条",  # spaces inside the ordinal
+        "（四）因政府信息公开申请行政复议、提起行政诉讼情况" * 3,  # mentions one after another
+        "统 \n 计 \n 指 \n 标\n" + "行政复议" + "x" * 200 + "情况",  # a word with no heading
+        "",
+    )]
+    for text in texts:
+        for name, spec in rules["tables"].items():
+            full = [(m.start(), m.end()) for m in tables._heading_pattern(
+                spec["heading"], rules["ordinal"]).finditer(text)]
+            near = [(m.start(), m.end()) for m in tables._mentions(text, 0, spec, rules)]
+            assert near == full, (name, text[:80])
