@@ -259,11 +259,12 @@ CONVERTERS = ("antiword", "soffice", "libreoffice")
 
 
 def parser_version() -> str:
-    """A digest of the parsers' code and data, the versions of the packages they read with, and
-    which converters are installed: a change in any means every file is parsed again (a .doc that
+    """A digest of the parsers' code and data, of store.py (the tables and how rows are made and
+    packed), the versions of the packages they read with, and which converters are installed: a
+    change in any means every file is parsed again and the database made anew (a .doc that
     failed before antiword was installed is read once it is)."""
     digest = hashlib.sha256()
-    for file in sorted((ROOT / "parsers").rglob("*")):
+    for file in [*sorted((ROOT / "parsers").rglob("*")), ROOT / "store.py"]:
         if file.is_file() and file.suffix in (".py", ".yml", ".json"):
             digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0" + file.read_bytes())
     for package in READING_PACKAGES:
