@@ -821,6 +821,13 @@ DERIVED = {
         "pk": "report_id", "foreign_keys": [("report_id", "reports", "id")],
         "indexes": [["year", "agency"], ["agency"], ["province"], ["disclosure_rate", "results_total"], ["doc_type", "year"]],
     },
+    "refusal_totals": {
+        # refusal_reasons: per reason, the reports (table figures) that list it, what they list,
+        # and the same reports' results total; summed over years and places by the query
+        "columns": {"year": int, "province": str, "outcome": str, "applications": int, "reports": int,
+                    "results_total": int},
+        "pk": ("year", "province", "outcome"), "foreign_keys": [], "indexes": [],
+    },
     "outcome_totals": {
         "columns": {"year": int, "province": str, "outcome": str, "applicant_type": str, "reports": int, "count": int},
         "pk": ("year", "province", "outcome", "applicant_type"), "foreign_keys": [],
@@ -880,3 +887,19 @@ def summarise(db: sqlite_utils.Database) -> None:
         join application_outcomes_packed p on p.report = r.rowid
         join codes o on o.code = p.outcome join codes a on a.code = p.applicant_type
         group by r.year, r.province, o.word, a.word""")
+    db.execute("delete from refusal_totals where exists (select 1 from temp.changed_groups g "
+               "where g.year is refusal_totals.year and g.province is refusal_totals.province)")
+    total, table = _code("total"), _code("table")
+    db.execute(f"""
+        insert into refusal_totals
+        select r.year, r.province, o.word, sum(p.count), count(*), sum(t.count)
+        from (select distinct year, province from temp.changed_groups) g
+        cross join reports r indexed by idx_reports_year_province on r.year is g.year and r.province is g.province
+        join application_outcomes_packed t on t.report = r.rowid and t.outcome = {_code('results_total')}
+          and t.applicant_type = {total} and t.source = {table} and t.count is not null
+        join application_outcomes_packed p on p.report = r.rowid and p.applicant_type = {total}
+          and p.source = {table} and p.count is not null
+        join codes o on o.code = p.outcome
+        join labels l on l.kind = 'outcome' and l.key = o.word and l.template = 't2021'
+          and l.parent in ('denied_total', 'unable_total', 'not_processed_total', 'other_total')
+        group by r.year, r.province, o.word""")

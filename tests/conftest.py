@@ -12,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,8 +61,14 @@ SERVER_PIDS: dict[str, int] = {}  # base URL -> the server's process id, while i
 def serving(command: list[str], port: int, ready_path: str = "/", **popen):
     """Base URL of a server started with `command`, listening on 127.0.0.1:port; stopped afterwards,
     with everything it started (its own process group: `sh -c` and the server under it)."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                               **popen)
+    # Its output goes to a file, not a pipe: a pipe nobody reads fills with access-log lines
+    # (64 KB) and then stops the server mid-request.
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **popen)
+
+    def output() -> str:
+        log.seek(0)
+        return log.read().decode(errors="replace")
     STARTED_GROUPS.append(process.pid)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
@@ -75,15 +82,16 @@ def serving(command: list[str], port: int, ready_path: str = "/", **popen):
             time.sleep(0.2)
     else:
         _stop(process)
-        raise RuntimeError(f"{command[0]} did not start: " + process.stdout.read().decode(errors="replace"))
+        raise RuntimeError(f"{command[0]} did not start: " + output())
     if process.poll() is not None:
-        raise RuntimeError(f"{command} exited: " + process.stdout.read().decode(errors="replace"))
+        raise RuntimeError(f"{command} exited: " + output())
     SERVER_PIDS[base] = process.pid
     try:
         yield base
     finally:
         SERVER_PIDS.pop(base, None)
         _stop(process)
+        log.close()
 
 
 def _stop(process: subprocess.Popen) -> None:
