@@ -30,7 +30,7 @@ import re
 import shutil
 import sys
 import traceback
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,17 +212,25 @@ def plan(files: list[tuple[Path, str]], known: dict[str, tuple[int, int, str]]) 
     result = Plan(given=given)
     for row in problems + id_issues:
         result.issues.setdefault(row["source_path"], []).append(row)
-    digests = {}
-    for file, path in files:
+    def state(file: Path, path: str) -> tuple[tuple[int, int], str, str | None]:
+        """(size, mtime_ns), digest, and why it cannot be read."""
         try:
             stat = os.stat(file)
-            result.stats[path] = (stat.st_size, stat.st_mtime_ns)
             old = known.get(path)
-            digests[path] = old[2] if old and old[:2] == result.stats[path] else sha256(file.read_bytes())
+            seen = (stat.st_size, stat.st_mtime_ns)
+            return seen, old[2] if old and old[:2] == seen else sha256(file.read_bytes()), None
         except OSError as e:  # permission denied, vanished while walking
-            result.stats[path] = (0, 0)
-            digests[path] = f"unreadable: {e.strerror}"
-            result.issues.setdefault(path, []).append(issue(path, None, "error", f"cannot be read ({e.strerror})"))
+            return (0, 0), f"unreadable: {e.strerror}", e.strerror
+
+    digests = {}
+    # threads: reading and hashing let go of the interpreter, and a full build hashes every file
+    parts = [files[i:i + 2000] for i in range(0, len(files), 2000)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        states = [found for part in pool.map(lambda part: [state(*f) for f in part], parts) for found in part]
+        for (file, path), (seen, digest, problem) in zip(files, states):
+            result.stats[path], digests[path] = seen, digest
+            if problem:
+                result.issues.setdefault(path, []).append(issue(path, None, "error", f"cannot be read ({problem})"))
     # The same bytes read the same way give the same report, kept under the name that looks
     # original (not 副本, copy, (1)); an empty file is an error each time.
     copies: dict[tuple, list[str]] = {}
