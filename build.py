@@ -387,9 +387,10 @@ def _alone(job: Job) -> dict[str, list[dict]]:
 
 
 def rows_of_chunk(jobs: list[Job]) -> list[dict[str, list[dict]]]:
-    """The task a worker runs: parse the files, and turn each parsed report into its rows there
-    (the rows are the store's business, but making them is work the workers can share)."""
-    return [store.parsed_rows(parsed) for parsed in parse_chunk(jobs)]
+    """The task a worker runs: parse the files, and turn each parsed report into its rows there,
+    packed as far as they can be without the database (the rows are the store's business, but
+    making them is work the workers can share)."""
+    return [store.prepack(store.parsed_rows(parsed)) for parsed in parse_chunk(jobs)]
 
 
 def _with_bytes(job: Job, file: Path) -> Job:

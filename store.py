@@ -245,6 +245,42 @@ def packer(name: str):
     return eval(source, {"_id_number": _id_number, "raw_is_implied": raw_is_implied})
 
 
+class Prepacked(list):
+    """A packed table's rows as a worker sends them: packed, but with the report's id and the key
+    words as text, for the writer to number (one numbering for the whole database)."""
+
+
+def prepack(rows: dict[str, list[dict]]) -> dict[str, list]:
+    """What a worker sends the writer: the packed tables' rows prepacked (checked against their
+    columns here, where the work is shared), the others as they are."""
+    out: dict[str, list] = {}
+    for name, table_rows in rows.items():
+        if name not in PACKED_TABLES:
+            out[name] = table_rows
+            continue
+        expected, pack = TABLES[name]["columns"].keys(), packer(name)
+        for row in table_rows:
+            if row.keys() != expected:
+                raise ValueError(f"a {name} row has {sorted(row.keys() - expected)} that are not columns "
+                                 f"and lacks {sorted(expected - row.keys())}")
+        out[name] = Prepacked(pack(row, _same, _same, {}) for row in table_rows)
+    return out
+
+
+def _same(value):
+    return value
+
+
+@functools.cache
+def numberer(name: str):
+    """A prepacked row's report id and key words as their numbers (compiled, as packer is)."""
+    coded = {column for column, how in TABLES[name]["packed"].items() if how == "code"}
+    parts = [f"number(t[{i}])" if column == "report" else
+             f"(codes[t[{i}]] if t[{i}] in codes else code(t[{i}]))" if column in coded else f"t[{i}]"
+             for i, column in enumerate(packed_columns(name))]
+    return eval("lambda t, number, code, codes: (" + "".join(f"{p}, " for p in parts) + ")")
+
+
 def _id_number(value: str | None, letter: str) -> int | None:
     """"2021--x/m12" -> 12."""
     return None if value is None else int(value.rsplit(f"/{letter}", 1)[1])
@@ -387,35 +423,39 @@ class Writer:
         for name, new_rows in tables.items():
             if name not in self.columns:
                 raise ValueError(f"no table {name!r}")
-            columns = self.columns[name]
-            expected = set(columns)
-            for row in new_rows:
-                if row.keys() != expected:
-                    raise ValueError(f"a {name} row has {sorted(row.keys() - expected)} that are not columns "
-                                     f"and lacks {sorted(expected - row.keys())}")
+            if not isinstance(new_rows, Prepacked):  # (prepacked rows were checked by prepack)
+                expected = set(self.columns[name])
+                for row in new_rows:
+                    if row.keys() != expected:
+                        raise ValueError(f"a {name} row has {sorted(row.keys() - expected)} that are not columns "
+                                         f"and lacks {sorted(expected - row.keys())}")
             self.buffers[name].extend(self._tuples(name, new_rows))
             if len(self.buffers[name]) >= self.BATCH.get(name, self.batch):
                 self.flush(name)
 
-    def _tuples(self, name: str, rows: list[dict]) -> list[tuple]:
+    def _tuples(self, name: str, rows: list) -> list[tuple]:
         if name == "reports":
             return [(self.new_number(row["id"]), *(row[c] for c in self.columns[name])) for row in rows]
+        if name in PACKED_TABLES and not isinstance(rows, Prepacked):
+            rows = prepack({name: rows})[name]
         if name == "sections":
             self._load()
-            pack, out = packer(name), []
+            number, out = numberer(name), []
+            where = list(packed_columns(name))
+            report, ordinal = where.index("report"), where.index("ordinal")
             for row in rows:
-                self.section_rows[row["report_id"], row["ordinal"]] = self.next_section
-                out.append((self.next_section, *pack(row, self.number, self.code, self.codes)))
+                self.section_rows[row[report], row[ordinal]] = self.next_section
+                out.append((self.next_section, *number(row, self.number, self.code, self.codes)))
                 self.next_section += 1
             return out
         if name == "reports_fts":
             return [(self.number(row["report_id"]), row["document"]) for row in rows]
         if name == "sections_fts":
             return [(self.section_rows.pop((row["report_id"], row["ordinal"])), row["document"]) for row in rows]
-        if "packed" in TABLES.get(name, {}):
+        if name in PACKED_TABLES:
             self._load()
-            pack, number, code, codes = packer(name), self.number, self.code, self.codes
-            return [pack(row, number, code, codes) for row in rows]
+            finish, number, code, codes = numberer(name), self.number, self.code, self.codes
+            return [finish(row, number, code, codes) for row in rows]
         return [tuple(row[c] for c in self.columns[name]) for row in rows]
 
     def _load(self) -> None:
