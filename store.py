@@ -43,7 +43,9 @@ TABLES = {
         "pk": "id",
         "packed": {"id": "own:s:ordinal", "report_id": "report", "parent_id": "ref:s", "key": "code", "end": "end",
                    "text": "text"},
-        "indexes": [], "rowid": True,  # the search index's rows are the sections' rowids
+        # Kept with a rowid, which the view shows as its last column: the search index's rows are
+        # the sections' rowids (sections_fts.rowid = sections.rowid, as for a table).
+        "indexes": [], "rowid": True,
     },
     "metrics": {
         "columns": {"id": str, "report_id": str, "section_id": str, "metric": str, "label": str, "value": float,
@@ -199,6 +201,8 @@ def view_sql(name: str) -> str:
         else:
             expression = f"p.[{column}]"
         select.append(f"{expression} as [{column}]")
+    if spec.get("rowid"):  # the search index's key, as a table's rowid would be (sections_fts.rowid)
+        select.append("p.rowid as rowid")
     return (f"CREATE VIEW [{name}] AS select {', '.join(select)} from [{packed(name)}] p "
             f"left join reports r on r.rowid = p.report {' '.join(joins)}")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FOLD.update({0x3000: 0x20, 0xA0: 0x20, 0x2002: 0x20, 0x2003: 0x20, 0x200B: 0x20,
@@ -65,8 +65,7 @@ def _squash_short(text: str) -> str:
     return WHITE.sub("", fold(text))
 
 
-@dataclass(frozen=True)  # shared: lines() keeps a document's lines for its next caller
-class Line:
+class Line(NamedTuple):  # immutable (lines() keeps a document's lines for its next caller) and cheap
     start: int
     end: int  # excluding the line break
     text: str

@@ -7,9 +7,6 @@ plugin replaces that function (trylast, so it runs after Datasette's own) with
 one that turns the query into bigram phrases, so 复议 and 不予公开 both find
 exactly the rows that contain them. `fts_query(q)` is the same function for
 canned queries and custom pages.
-
-A table stored packed (store.py) is a view, which has no rowid to join its index on:
-its metadata gives the search condition as `search_where` instead of fts_table/fts_pk.
 """
 
 import json
@@ -38,19 +35,6 @@ Allow: /
 def prepare_connection(conn):
     conn.create_function("escape_fts", 1, fts_query, deterministic=True)
     conn.create_function("fts_query", 1, fts_query, deterministic=True)
-
-
-@hookimpl(trylast=True)  # after Datasette's own, whose supports_search=False it overrides
-def filters_from_request(request, database, table, datasette):
-    where = datasette.table_metadata(database, table).get("search_where") if table else None
-    if not where:
-        return None
-    from datasette.filters import FilterArguments
-    search = request.args.get("_search")
-    if not search:
-        return FilterArguments([], extra_context={"supports_search": True})
-    return FilterArguments([where], {"search": search}, [f'search matches "{search}"'],
-                           {"supports_search": True, "search": search})
 
 
 REPORT_COLUMNS = ("id, title, agency, province, city, county, region_code, year, published_date, doc_type, template, "

@@ -52,9 +52,8 @@ def contents(db_path: Path) -> dict[str, list[tuple]]:
                                    f"order by {', '.join(f'[{c}]' for c in pk)}").fetchall()
     for word in ["复议", "政府信息", "予以公开", "人民政府", "诉讼"]:
         found[f"search {word}"] = conn.execute(
-            "select s.id from sections_fts f join sections_packed p on p.rowid = f.rowid "
-            "join reports r on r.rowid = p.report join sections s on s.report_id = r.id and s.ordinal = p.ordinal "
-            "where sections_fts match ? order by s.id", [fts_query(word)]).fetchall()
+            "select id from sections where rowid in (select rowid from sections_fts where sections_fts match ?) "
+            "order by id", [fts_query(word)]).fetchall()
         found[f"search reports {word}"] = conn.execute(
             "select id from reports where rowid in (select rowid from reports_fts where reports_fts match ?) "
             "order by id", [fts_query(word)]).fetchall()
