@@ -220,24 +220,16 @@ def raw_is_implied(value_raw: str | None, number) -> bool:
     return float(number).is_integer() and abs(number) < 2**53 and value_raw == str(int(number))
 
 
-def pack_row(name: str, row: dict, number, code, codes: dict) -> tuple:
-    """A contract row as a packed row; number(report_id) and code(text) give the numbers, and
-    codes (text -> number) those known already."""
-    return packer(name)(row, number, code, codes)
-
-
 @functools.cache
 def packer(name: str):
-    """pack_row for one table as one compiled expression: a build packs millions of rows, and
-    a function per column per row would be most of the main process's work."""
+    """A contract row as a prepacked row (see Prepacked), compiled to one expression: a build
+    packs millions of rows, and a function per column per row would cost more than the packing."""
     spec, parts = TABLES[name], {}
     for column in spec["columns"]:
         how = spec["packed"].get(column, "plain").split(":")
         value = f"row[{column!r}]"
         if how[0] == "report":
-            parts["report"] = f"number({value})"
-        elif how[0] == "code":  # (a dict lookup for the words seen before: most of them)
-            parts[column] = f"(codes[{value}] if {value} in codes else code({value}))"
+            parts["report"] = value  # numbered by the writer (numberer)
         elif how[0] == "own":
             parts.setdefault(how[2], f"_id_number({value}, {how[1]!r})")
         elif how[0] == "ref":
@@ -247,8 +239,8 @@ def packer(name: str):
         elif how[0] == "end":
             parts["length"] = f"(None if {value} is None or row['start'] is None else {value} - row['start'])"
         elif how[0] != "text":
-            parts[column] = value
-    source = "lambda row, number, code, codes: (" + "".join(f"{parts[c]}, " for c in packed_columns(name)) + ")"
+            parts[column] = value  # (a code column keeps its word for numberer)
+    source = "lambda row: (" + "".join(f"{parts[c]}, " for c in packed_columns(name)) + ")"
     return eval(source, {"_id_number": _id_number, "raw_is_implied": raw_is_implied})
 
 
@@ -270,12 +262,8 @@ def prepack(rows: dict[str, list[dict]]) -> dict[str, list]:
             if row.keys() != expected:
                 raise ValueError(f"a {name} row has {sorted(row.keys() - expected)} that are not columns "
                                  f"and lacks {sorted(expected - row.keys())}")
-        out[name] = Prepacked(pack(row, _same, _same, {}) for row in table_rows)
+        out[name] = Prepacked(pack(row) for row in table_rows)
     return out
-
-
-def _same(value):
-    return value
 
 
 @functools.cache
@@ -504,7 +492,7 @@ class Writer:
                     columns = ["rowid", *(packed_columns(name) if name == "sections" else self.columns[name])]
                 elif name in self.SEARCH:
                     table, columns = name, ["rowid", "document"]
-                elif "packed" in TABLES.get(name, {}):
+                elif name in PACKED_TABLES:
                     table, columns = packed(name), list(packed_columns(name))
                 else:
                     table, columns = name, self.columns[name]

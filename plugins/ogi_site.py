@@ -9,6 +9,7 @@ exactly the rows that contain them. `fts_query(q)` is the same function for
 canned queries and custom pages.
 """
 
+import functools
 import json
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -20,7 +21,7 @@ from markupsafe import Markup, escape
 
 import serving  # the project's module: where the download is
 from store import PACKED_TABLES  # the value tables that are views
-from parsers.data import spam_words
+from parsers.data import official_labels, spam_words
 from parsers.search import fts_query  # the project's package, installed (a deployment installs its wheel)
 
 ROBOTS = """User-agent: *
@@ -133,20 +134,16 @@ def extra_template_vars(datasette):
     queries = (datasette.metadata("queries", database="ogi") or {})
     compare = queries.get("compare") or {}
     return {"compare_sql": compare.get("sql", "select 1 where 0"),
-            "official_labels": lambda: _official_labels(datasette)}
+            "official_labels": _official_labels}
 
 
-async def _official_labels(datasette) -> dict:
-    """The labels table by template and kind, rows in the official order: read once per server
-    (a database served immutable does not change; a mutable one is read every time)."""
-    db = datasette.get_database("ogi")
-    cached = getattr(datasette, "_ogi_labels", None)
-    if cached is not None and not db.is_mutable:
-        return cached
+@functools.cache
+def _official_labels() -> dict:
+    """The labels table by template and kind, rows in the official order: the rows the build writes
+    into it (parsers/data.py), so a report page reads them without a query."""
     labels: dict = {}
-    for row in (await db.execute("select template, kind, key, label, role, parent from labels order by ordinal")).rows:
-        labels.setdefault(row["template"], {}).setdefault(row["kind"], []).append(dict(row))
-    datasette._ogi_labels = labels
+    for row in sorted(official_labels(), key=lambda r: r["ordinal"]):
+        labels.setdefault(row["template"], {}).setdefault(row["kind"], []).append(row)
     return labels
 
 
