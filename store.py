@@ -35,10 +35,11 @@ TABLES = {
                     "metadata_from": str, "reading": str, "cells_read": int, "cells_expected": int, "text": str},
         "pk": "id", "foreign_keys": [],
         # A report's row holds its text: a query that reads many reports' metadata reads their text's
-        # pages too, unless an index covers it (the report builder's order; the unread tables' list).
+        # pages too, unless an index covers it (the report builder's order; the unread tables' list;
+        # reports_by_year's counts).
         "indexes": [["year", "province"], ["template"], ["doc_type", "agency", "year", "id"], ["province"], ["agency"],
                     ["region_code"], ["reading", "doc_type", "cells_read", "cells_expected", "agency", "year", "template", "id"],
-                    ["agency_key", "year"]],
+                    ["agency_key", "year"], ["year", "template", "doc_type"]],
     },
     "sections": {
         "columns": {"id": str, "report_id": str, "ordinal": int, "parent_id": str, "level": int, "number": str,
@@ -854,7 +855,9 @@ DERIVED = {
                     "applications_received": int, **{name: int for name in FIGURES}, "disclosure_rate": float,
                     **{name: int for name in REVIEW}, "admin_reviews": int, "lawsuits": int},
         "pk": "report_id", "foreign_keys": [("report_id", "reports", "id")],
-        "indexes": [["year", "agency"], ["agency"], ["province"], ["disclosure_rate", "results_total"], ["doc_type", "year"]],
+        # headline_series reads its columns from the last index alone
+        "indexes": [["year", "agency"], ["agency"], ["province"], ["disclosure_rate", "results_total"],
+                    ["doc_type", "year", "agency", "applications_received", "granted", "admin_reviews", "lawsuits"]],
     },
     "refusal_totals": {
         # refusal_reasons: per reason, the reports (table figures) that list it, what they list,

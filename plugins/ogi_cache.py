@@ -13,11 +13,20 @@ change under the server, so a page is a function of its URL. This plugin
 Requests with a Cookie or Authorization header (the only things a page varies by besides its
 URL and host) are not cached, nor arbitrary SQL (`?sql=`: it may ask for random() or the time). `Cache-Control: no-cache` on a request makes the server build
 the page again (the benchmarks measure the work that way). A mutable database turns it all off.
+
+Each SQL connection keeps up to PAGE_CACHE of the database's pages (SQLite's default is 2 MB):
+a search for a common word reads ten thousand reports' rows for the page and each of its facets,
+and a larger cache serves the repeats from memory rather than from the file (about twice as fast).
+
+At startup it also moves everything the server has loaded (Datasette, templates, metadata,
+plugins) out of the garbage collector's sight (`gc.freeze()`): a full collection otherwise walks
+those objects again and again, and a page that takes 30 ms took 130 ms now and then.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 from collections import OrderedDict
 from pathlib import Path
@@ -26,6 +35,7 @@ from urllib.parse import parse_qs
 from datasette import hookimpl
 
 CACHE_BYTES = 64 * 1024 * 1024
+PAGE_CACHE = 64 * 1024 * 1024  # per SQL connection (Datasette keeps one per SQL thread)
 ENTRY_BYTES = 1024 * 1024
 MAX_AGE = 600  # seconds a shared cache may serve a page without asking (Datasette's default_cache_ttl)
 SITE = Path(__file__).resolve().parent.parent
@@ -68,6 +78,19 @@ class Pages:
 
 def _header(scope, name: bytes) -> bytes | None:
     return next((value for key, value in scope.get("headers", []) if key.lower() == name), None)
+
+
+@hookimpl
+def prepare_connection(conn):
+    conn.execute(f"pragma cache_size = -{PAGE_CACHE // 1024}")
+
+
+@hookimpl
+def startup(datasette):
+    async def inner():
+        gc.collect()
+        gc.freeze()  # what is loaded now lives as long as the server
+    return inner
 
 
 @hookimpl

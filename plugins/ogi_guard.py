@@ -63,16 +63,28 @@ def _resident_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+MEMORY_CHECK_EVERY = 0.001  # seconds: the fastest a query can grow memory, a few MB a millisecond
+
+
 @contextlib.contextmanager
 def _time_and_memory_limit(conn, ms):
     """Datasette's sqlite_timelimit, which also stops a query whose rows grow the process by
-    more than QUERY_MEMORY (checked every 1,000 SQLite instructions: reading the resident
-    size costs a few microseconds, the instructions about 80)."""
+    more than QUERY_MEMORY. The clock is read every 1,000 SQLite instructions (about 80
+    microseconds of work); the resident size, a read of /proc that costs ten times more,
+    at most once a millisecond: reading it each time made a page's facet queries 3x slower."""
     deadline = time.perf_counter() + ms / 1000
     ceiling = _resident_bytes() + QUERY_MEMORY if os.path.exists("/proc/self/statm") else None
+    next_memory_check = 0.0
+
     def handler():
-        if time.perf_counter() >= deadline or (ceiling and _resident_bytes() > ceiling):
+        nonlocal next_memory_check
+        now = time.perf_counter()
+        if now >= deadline:
             return 1
+        if ceiling and now >= next_memory_check:
+            next_memory_check = now + MEMORY_CHECK_EVERY
+            if _resident_bytes() > ceiling:
+                return 1
         return 0
 
     conn.set_progress_handler(handler, 1000 if ms > 20 else 1)

@@ -279,6 +279,10 @@ def test_hostile_urls_leave_the_server_alive_small_and_quick(built_db):
         pid = SERVER_PIDS[site]
         assert httpx.get(site + "/ogi.json", params={"sql": "select zeroblob(1000000000)"}).status_code == 400
         assert httpx.get(site + "/ogi.json", params={"sql": "select randomblob(100000000)"}).status_code == 400
+        # 1,000 rows of 1 MB each, made without the refused functions: stopped by the memory guard
+        doubling = ("with recursive s(x, n) as (select 'ab', 1 union all select x || x, n + 1 from s where n < 20), "
+                    "r(i) as (select 1 union all select i + 1 from r where i < 1000) select x || i from s, r where s.n = 20")
+        assert httpx.get(site + "/ogi.json", params={"sql": doubling}, timeout=60).status_code == 400
         huge = httpx.get(site + "/report/003_85b1cd000e56671f", params={"start": "99999999999999999999", "end": "1"})
         assert huge.status_code == 200
         paths = httpx.get(site + "/ogi.json", params={"sql": "select * from pragma_database_list", "_shape": "array"}).json()
