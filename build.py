@@ -34,6 +34,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -48,7 +49,7 @@ ROOT = Path(__file__).resolve().parent
 EXIT_BUILT, EXIT_NOTHING_READ, EXIT_BAD_ARGUMENTS, EXIT_INTERNAL_ERROR = 0, 1, 2, 3
 
 
-def find_files(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[dict]]:
+def find_files(paths: list[Path]) -> tuple[list[tuple[str, str]], list[dict]]:
     """(file, path under its corpus folder) for every file, sorted, skipping hidden ones, and
     what could not be walked: unreadable folders, links that loop, dangle or leave the corpus
     (never followed: a link must not publish a file from elsewhere on the machine)."""
@@ -56,7 +57,7 @@ def find_files(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[dict]]:
     for root in paths:
         if root.is_file():
             name, note = readable_name(root.name)
-            found.append((root, name))
+            found.append((str(root), name))
             problems += [issue(name, None, "warning", note)] if note else []
             continue
         inside = root.resolve()
@@ -72,7 +73,8 @@ def find_files(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[dict]]:
 
 def _walk(root: Path, prefix: str, inside: Path, found: list, problems: list, cannot_read) -> None:
     """One folder's files and then its folders', in name order (os.scandir: the kind of each entry
-    comes with its name, without a stat per file, which counts at 100,000 files)."""
+    comes with its name, without a stat per file, which counts at 100,000 files). A file is its
+    path as a string: making 100,000 Path objects took longer than the walk."""
     folder = root / prefix if prefix else root
     try:
         with os.scandir(folder) as listing:
@@ -97,10 +99,21 @@ def _walk(root: Path, prefix: str, inside: Path, found: list, problems: list, ca
         elif entry.is_dir(follow_symlinks=False):
             folders.append(entry.name)
             continue
-        found.append((Path(entry.path), relative))
+        found.append((entry.path, relative))
         problems += [issue(relative, None, "warning", note)] if note else []
     for name in folders:
         _walk(root, f"{prefix}{name}/", inside, found, problems, cannot_read)
+
+
+def has_files(root: Path) -> bool:
+    """Whether find_files has anything to find: the first file that is not hidden will do."""
+    if root.is_file():
+        return True
+    for _, folders, names in os.walk(root):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        if any(not name.startswith(".") for name in names):
+            return True
+    return False
 
 
 def readable_name(path: str) -> tuple[str, str | None]:
@@ -124,16 +137,24 @@ def is_sidecar(path: str) -> bool:
 EXTENSION = re.compile(r"\.[^./]+$")
 
 
-def load_given(files: list[tuple[Path, str]]) -> tuple[dict[str, tuple[dict, str]], list[dict]]:
+def _read(file: str | Path) -> bytes:
+    with open(file, "rb") as f:
+        return f.read()
+
+
+def load_given(files: list[tuple[str, str]]) -> tuple[dict[str, tuple[dict, str]], list[dict]]:
     """Metadata given from outside the reports: (values, where from) per report path."""
     given: dict[str, tuple[dict, str]] = {}
     problems = []
+    sidecars = [(file, path) for file, path in files if is_sidecar(path)]
+    if not sidecars:
+        return given, problems
     reports_by_stem: dict[str, list[str]] = {}  # x.pdf is found as x and as x.pdf
     for _, path in files:
         if not is_sidecar(path):
             for stem in {path, EXTENSION.sub("", path)}:
                 reports_by_stem.setdefault(stem, []).append(path)
-    for file, path in files:
+    for file, path in sidecars:
         if path.endswith(MANIFEST) and path.rsplit("/", 1)[-1] == MANIFEST:
             folder = path[: -len(MANIFEST)]
             try:
@@ -143,10 +164,10 @@ def load_given(files: list[tuple[Path, str]]) -> tuple[dict[str, tuple[dict, str
                             given[folder + row["path"].strip()] = ({k: v for k, v in row.items() if k != "path"}, path)
             except (UnicodeDecodeError, csv.Error) as e:
                 problems.append(issue(path, None, "warning", f"the manifest cannot be read ({e}); ignored"))
-    for file, path in files:
+    for file, path in sidecars:
         if path.endswith(SIDECAR):
             try:
-                values = json.loads(file.read_text(encoding="utf-8-sig"))
+                values = json.loads(_read(file).decode("utf-8-sig"))
                 if not isinstance(values, dict):
                     raise ValueError("it is not a JSON object")
             except (UnicodeDecodeError, ValueError) as e:
@@ -157,7 +178,7 @@ def load_given(files: list[tuple[Path, str]]) -> tuple[dict[str, tuple[dict, str
     return given, problems
 
 
-def assign_ids(files: list[tuple[Path, str]]) -> tuple[dict[str, str], list[dict]]:
+def assign_ids(files: list[tuple[str, str]]) -> tuple[dict[str, str], list[dict]]:
     """Report id per path, unique: files that would share an id keep their extension in it, and
     any that still clash (x/y.txt and x--y.txt) get -2, -3… in path order, with a warning."""
     by_id: dict[str, list[str]] = {}
@@ -184,8 +205,7 @@ def assign_ids(files: list[tuple[Path, str]]) -> tuple[dict[str, str], list[dict
 
 # --- what is there to build ------------------------------------------------------------
 
-@dataclass(frozen=True)
-class FileState:
+class FileState(NamedTuple):  # (a tuple: a frozen dataclass is slow to make 100,000 times)
     """What decides a file's rows. A file whose state is unchanged keeps its rows."""
     sha256: str
     report_id: str  # assigned id ("" when the file is not a report)
@@ -201,7 +221,7 @@ class Plan:
     stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime_ns)
 
 
-def plan(files: list[tuple[Path, str]], known: dict[str, tuple[int, int, str]]) -> Plan:
+def plan(files: list[tuple[str, str]], known: dict[str, tuple[int, int, str]]) -> Plan:
     """Each file's state. `known` holds (size, mtime_ns, sha256) from the last build: a file
     with the same size and modification time is not read again (as git does)."""
     given, problems = load_given(files)
@@ -212,25 +232,34 @@ def plan(files: list[tuple[Path, str]], known: dict[str, tuple[int, int, str]]) 
     result = Plan(given=given)
     for row in problems + id_issues:
         result.issues.setdefault(row["source_path"], []).append(row)
-    def state(file: Path, path: str) -> tuple[tuple[int, int], str, str | None]:
-        """(size, mtime_ns), digest, and why it cannot be read."""
+    digests: dict[str, str] = {}
+    to_read = []  # new and changed files: the others keep the digest the last build recorded
+    for file, path in files:
         try:
             stat = os.stat(file)
-            old = known.get(path)
-            seen = (stat.st_size, stat.st_mtime_ns)
-            return seen, old[2] if old and old[:2] == seen else sha256(file.read_bytes()), None
         except OSError as e:  # permission denied, vanished while walking
-            return (0, 0), f"unreadable: {e.strerror}", e.strerror
+            result.stats[path], digests[path] = (0, 0), f"unreadable: {e.strerror}"
+            continue
+        result.stats[path] = seen = (stat.st_size, stat.st_mtime_ns)
+        old = known.get(path)
+        if old and old[:2] == seen:
+            digests[path] = old[2]
+        else:
+            to_read.append((file, path))
 
-    digests = {}
+    def digest(file: str) -> str:
+        try:
+            return sha256(_read(file))
+        except OSError as e:
+            return f"unreadable: {e.strerror}"
+
     # threads: reading and hashing let go of the interpreter, and a full build hashes every file
-    parts = [files[i:i + 2000] for i in range(0, len(files), 2000)]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        states = [found for part in pool.map(lambda part: [state(*f) for f in part], parts) for found in part]
-        for (file, path), (seen, digest, problem) in zip(files, states):
-            result.stats[path], digests[path] = seen, digest
-            if problem:
-                result.issues.setdefault(path, []).append(issue(path, None, "error", f"cannot be read ({problem})"))
+        digests.update(zip((path for _, path in to_read), pool.map(digest, (file for file, _ in to_read), chunksize=64)))
+    for path, found in digests.items():
+        if found.startswith("unreadable: "):
+            problem = found.removeprefix("unreadable: ")
+            result.issues.setdefault(path, []).append(issue(path, None, "error", f"cannot be read ({problem})"))
     # The same bytes read the same way give the same report, kept under the name that looks
     # original (not 副本, copy, (1)); an empty file is an error each time.
     copies: dict[tuple, list[str]] = {}
@@ -353,7 +382,7 @@ class _DaskSubmitter:
         return self.client.submit(fn, *args, pure=False)  # not hashing the files' bytes
 
 
-def parsed(pool, work: list[tuple[Job, Path]], workers: int, chunk: int = 32):
+def parsed(pool, work: list[tuple[Job, str]], workers: int, chunk: int = 32):
     """Rows for each job, in order, at most a few chunks in flight: memory stays flat.
     A file's bytes are read when its task is sent, and kept only by the task."""
     in_flight: collections.deque = collections.deque()
@@ -393,9 +422,9 @@ def rows_of_chunk(jobs: list[Job]) -> list[dict[str, list[dict]]]:
     return [store.prepack(store.parsed_rows(parsed)) for parsed in parse_chunk(jobs)]
 
 
-def _with_bytes(job: Job, file: Path) -> Job:
+def _with_bytes(job: Job, file: str) -> Job:
     try:
-        return dataclasses.replace(job, data=file.read_bytes())
+        return dataclasses.replace(job, data=_read(file))
     except OSError as e:  # gone or locked since it was planned
         return dataclasses.replace(job, unreadable=e.strerror or str(e))
 
@@ -425,12 +454,25 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
 
 
 def _build(paths, db_path, jobs, kind, scheduler, full, progress) -> Result:
-    files, walk_issues = find_files(paths)
     version = parser_version()
-    known = None if full else store.read_known(db_path, version)
+    # An update starts from a copy of the current database, made while the corpus is walked and
+    # planned: at 100,000 reports each takes seconds (the copy is the kernel's work, the walk ours).
+    with ThreadPoolExecutor(max_workers=1) as background:
+        copying = background.submit(store.building_files, db_path, copy=not full and store.can_update(db_path))
+        try:
+            known = None if full else store.read_known(db_path, version)
+            files, walk_issues = find_files(paths)
+            the_plan = plan(files, {path: (row["size"], row["mtime_ns"], row["sha256"])
+                                    for path, row in (known or {}).items()})
+        except BaseException:
+            with contextlib.suppress(Exception):
+                store.discard(*copying.result())
+            raise
+        target, state = copying.result()
     full = known is None
     known = known or {}
-    the_plan = plan(files, {path: (row["size"], row["mtime_ns"], row["sha256"]) for path, row in known.items()})
+    if full and target.exists():  # copied, but the last build's files cannot be reused: start empty
+        target, state = store.building_files(db_path, copy=False)
     for row in walk_issues:
         the_plan.issues.setdefault(row["source_path"], []).append(row)
     todo = [(file, path) for file, path in files if _state(known.get(path)) != the_plan.states[path]]
@@ -440,7 +482,6 @@ def _build(paths, db_path, jobs, kind, scheduler, full, progress) -> Result:
     # recorded afresh by every build.
     unwalked = [row for row in walk_issues if row["source_path"] not in the_plan.states]
 
-    target, state = store.building_files(db_path, copy=not full)
     db = store.open_building(target, state, new=full)
     writer = store.Writer(db)
     try:
@@ -461,8 +502,7 @@ def _build(paths, db_path, jobs, kind, scheduler, full, progress) -> Result:
         with contextlib.suppress(Exception):
             db.conn.rollback()
         db.close()
-        target.unlink(missing_ok=True)
-        state.unlink(missing_ok=True)
+        store.discard(target, state)
         raise
     db.close()
     store.put_in_place(target, state, db_path)
@@ -476,12 +516,12 @@ def _state(row: dict | None) -> FileState | None:
     return FileState(row["sha256"], row["report_id"] or "", row["given"] or "", row["duplicate_of"] or "")
 
 
-def _write_files(writer: store.Writer, the_plan: Plan, todo: list[tuple[Path, str]], jobs: int, kind: str,
+def _write_files(writer: store.Writer, the_plan: Plan, todo: list[tuple[str, str]], jobs: int, kind: str,
                  scheduler: str | None, progress: bool) -> None:
     """Parse what needs parsing, on the executor, and write every file's rows as they come back."""
     from tqdm import tqdm
 
-    work: list[tuple[Job, Path]] = []
+    work: list[tuple[Job, str]] = []
     books: list[dict] = []
     for file, path in todo:
         state = the_plan.states[path]
@@ -546,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no such file or folder: {', '.join(missing)}")
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    if not find_files(args.paths)[0]:
+    if not any(map(has_files, args.paths)):
         parser.error(f"no files under {', '.join(map(str, args.paths))}")
     args.db.parent.mkdir(parents=True, exist_ok=True)
     progress = sys.stderr.isatty() if args.progress == "auto" else args.progress == "on"

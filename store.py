@@ -582,7 +582,8 @@ def finish(db: sqlite_utils.Database, writer: "Writer", version: str, full: bool
     db.execute("delete from labels")
     writer.add({"labels": data.official_labels()})
     writer.flush()
-    create_indexes(db)  # (the search indexes were written with the rows: Writer)
+    if full:  # (an update's copy has them: a change to them is a change of parser_version)
+        create_indexes(db)  # (the search indexes were written with the rows: Writer)
     writer.add({"checks": cross_year_checks(db)})
     # the agencies of the reports built or removed, before and after (a full build: all of them)
     db.execute(f"insert into temp.changed_agency_keys select agency_key from reports where id in ({CHANGED})")
@@ -609,17 +610,20 @@ def summary(db_path: Path) -> dict:
     db = sqlite_utils.Database(db_path)
     try:
         count = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+        rows = dict(db.execute("select substr(key, 6), value from build_info where key like 'rows:%'").fetchall())
         return {
             "reports": count("select count(*) from reports"),
-            "kinds": db.execute("select doc_type, template, count(*) from reports group by 1, 2 order by 1, 2").fetchall(),
-            "readings": db.execute("select reading, count(*) from reports where doc_type = 'annual_report' "
+            # (+column: grouped from a covering index, not in the doc_type index's order from the rows)
+            "kinds": db.execute("select doc_type, template, count(*) from reports group by +doc_type, +template "
+                                "order by 1, 2").fetchall(),
+            "readings": db.execute("select reading, count(*) from reports where +doc_type = 'annual_report' "
                                    "group by 1 order by 2 desc").fetchall(),
-            # (the packed tables: counting a view joins every row)
-            "metrics": count("select count(*) from metrics_packed"),
-            "outcomes": count("select count(*) from application_outcomes_packed"),
-            "review": count("select count(*) from review_litigation_packed"),
-            "checks": count("select count(*) from checks_packed"),
-            "failed": count("select count(*) from checks_packed where not passed"),
+            # the views' counts, recorded by the build (counting a view joins every row)
+            "metrics": int(rows["metrics"]),
+            "outcomes": int(rows["application_outcomes"]),
+            "review": int(rows["review_litigation"]),
+            "checks": int(rows["checks"]),
+            "failed": count("select count(*) from checks_packed where passed = 0"),
             "issues": count("select count(*) from build_issues"),
             "warnings": count("select count(*) from build_issues where severity = 'warning'"),
             "errors": [m for (m,) in db.execute("select message from build_issues where severity = 'error' order by id")],
@@ -766,6 +770,16 @@ def build_lock(db_path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def can_update(db_path: Path) -> bool:
+    """Whether there is a last build to update (read_known says whether it can be used)."""
+    return db_path.exists() and state_path(db_path).exists()
+
+
+def discard(*paths: Path) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
 def building_files(db_path: Path, copy: bool) -> tuple[Path, Path]:
     """The new database and state files this build writes: copies of the current ones for an
     incremental update, else empty."""
@@ -774,8 +788,12 @@ def building_files(db_path: Path, copy: bool) -> tuple[Path, Path]:
     for path in (target, state):
         path.unlink(missing_ok=True)
     if copy:
-        shutil.copyfile(db_path, target)
-        shutil.copyfile(state_path(db_path), state)
+        try:
+            shutil.copyfile(db_path, target)
+            shutil.copyfile(state_path(db_path), state)
+        except BaseException:
+            discard(target, state)
+            raise
     return target, state
 
 

@@ -186,6 +186,9 @@ def test_exit_codes(tmp_path):
     def run(*args):
         return subprocess.run([sys.executable, str(ROOT / "build.py"), *map(str, args)], capture_output=True, text=True)
     assert run("--db", tmp_path / "a.db", tmp_path / "missing").returncode == 2
+    (tmp_path / "nothing" / ".git").mkdir(parents=True)
+    (tmp_path / "nothing" / ".git" / "config").write_text("")
+    assert run("--db", tmp_path / "a.db", tmp_path / "nothing").returncode == 2  # hidden files only: no files
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "empty.txt").write_bytes(b"")
     assert run("--db", tmp_path / "a.db", tmp_path / "junk").returncode == 1
