@@ -39,7 +39,7 @@ from typing import NamedTuple
 import sqlite_utils
 
 import store
-from parsers.batch import Job, Parsed, limit_worker_memory, parse_chunk
+from parsers.batch import Job, Parsed, limit_worker_memory, parse_file
 from parsers.model import Issue
 from parsers.decode import format_of, sha256
 from store import BOOKKEEPING, DERIVED, FTS, TABLES, issue_row as issue, report_id  # noqa: F401  (schema for tests)
@@ -254,8 +254,11 @@ def plan(files: list[tuple[str, str]], known: dict[str, tuple[int, int, str]]) -
             return f"unreadable: {e.strerror}"
 
     # threads: reading and hashing let go of the interpreter, and a full build hashes every file
+    # (in parts: a thread pool makes a future per item, which costs more than hashing a small file)
+    parts = [to_read[i:i + 500] for i in range(0, len(to_read), 500)]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        digests.update(zip((path for _, path in to_read), pool.map(digest, (file for file, _ in to_read), chunksize=64)))
+        for part, found in zip(parts, pool.map(lambda part: [digest(file) for file, _ in part], parts)):
+            digests.update(zip((path for _, path in part), found))
     for path, found in digests.items():
         if found.startswith("unreadable: "):
             problem = found.removeprefix("unreadable: ")
@@ -419,7 +422,8 @@ def rows_of_chunk(jobs: list[Job]) -> list[dict[str, list[dict]]]:
     """The task a worker runs: parse the files, and turn each parsed report into its rows there,
     packed as far as they can be without the database (the rows are the store's business, but
     making them is work the workers can share)."""
-    return [store.prepack(store.parsed_rows(parsed)) for parsed in parse_chunk(jobs)]
+    # each file's rows right after its parse, while what the parse folded is still cached
+    return [store.prepack(store.parsed_rows(parse_file(job))) for job in jobs]
 
 
 def _with_bytes(job: Job, file: str) -> Job:

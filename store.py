@@ -25,6 +25,7 @@ import sqlite_utils
 from parsers import agencies, checks, data, search
 from parsers.batch import Parsed
 from parsers.model import Cell, Check, ParsedReport, Section
+from parsers.textutil import fold
 
 # Columns of every table, in display order, with their types.
 TABLES = {
@@ -305,6 +306,7 @@ def report_rows(rid: str, report: ParsedReport) -> dict[str, list[dict]]:
     section_ids = {s.ordinal: f"{rid}/s{s.ordinal}" for s in report.sections}
     locate = _section_finder(report.sections, section_ids)
     metric_ids = [f"{rid}/m{n + 1}" for n in range(len(report.metrics))]
+    folded = fold(source.text)  # (the parse folded it: textutil keeps it)
     page = _page_finder(source.page_starts)
 
     def value(cell: Cell, name: str) -> dict:
@@ -346,10 +348,10 @@ def report_rows(rid: str, report: ParsedReport) -> dict[str, list[dict]]:
         "checks": check_rows([(rid, c) for c in report.checks]),
         "build_issues": [issue_row(source.path, rid, i.severity, i.message) for i in report.issues],
         # what the search indexes hold (FTS; unindex() makes the same documents from the database)
-        "reports_fts": [{"report_id": rid, "document": search.bigram_document(
-            " ".join(value or "" for value in (meta.title, meta.agency, source.text)))}],
-        "sections_fts": [{"report_id": rid, "ordinal": s.ordinal, "document": search.bigram_document(
-            (s.heading or "") + " " + source.text[s.start:s.end])} for s in report.sections],
+        "reports_fts": [{"report_id": rid, "document": search.bigram_document_of_folded(
+            fold(meta.title or ""), " ", fold(meta.agency or ""), " ", folded)}],
+        "sections_fts": [{"report_id": rid, "ordinal": s.ordinal, "document": search.bigram_document_of_folded(
+            fold(s.heading or ""), " ", folded[s.start:s.end])} for s in report.sections],
     }
 
 
@@ -521,8 +523,10 @@ def create_tables(db: sqlite_utils.Database) -> None:
         first, *rest = columns.items()
         db.execute(f"create table state.[{name}] ([{first[0]}] text primary key, "
                    + ", ".join(f"[{c}] {types[t]}" for c, t in rest) + ")")
+    # The documents are bigrams between spaces (parsers/search.py): the ascii tokenizer reads each as
+    # one word, whatever its characters (unicode61 looked each character up: a third slower to build).
     for name in FTS:
-        db.execute(f"create virtual table [{name}_fts] using fts5(document, content='', tokenize='unicode61')")
+        db.execute(f"create virtual table [{name}_fts] using fts5(document, content='', tokenize='ascii')")
 
 
 def create_indexes(db: sqlite_utils.Database) -> None:
@@ -653,10 +657,13 @@ def cross_year_checks(db: sqlite_utils.Database) -> list[dict]:
                f"and report in (select rowid from reports where agency in ({agencies}))")
     reports = [dict(zip(("id", "agency", "year", "doc_type"), r)) for r in db.execute(
         f"select id, agency, year, doc_type from reports where agency in ({agencies}) and year is not null")]
+    # (the packed rows, found by report and outcome code: the view would decode every cell's keys)
     outcomes = [dict(zip(("report_id", "outcome", "applicant_type", "count"), r)) for r in db.execute(
-        "select o.report_id, o.outcome, o.applicant_type, o.count from application_outcomes o "
-        f"join reports r on r.id = o.report_id where r.agency in ({agencies}) "
-        "and o.outcome in ('carried_over_from_prev_year', 'carried_forward_to_next_year')")]
+        "select r.id, o.word, a.word, p.count from reports r "
+        "join application_outcomes_packed p on p.report = r.rowid and p.outcome in (select code from codes "
+        "  where word in ('carried_over_from_prev_year', 'carried_forward_to_next_year')) "
+        "join codes o on o.code = p.outcome join codes a on a.code = p.applicant_type "
+        f"where r.agency in ({agencies})")]
     return check_rows(checks.cross_year(reports, outcomes))
 
 

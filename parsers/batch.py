@@ -95,7 +95,3 @@ def parse_file(job: Job) -> Parsed:
         traceback.print_exc()
         return failed(f"the parser failed ({type(e).__name__}: {e})")
 
-
-def parse_chunk(jobs: list[Job]) -> list[Parsed]:
-    """parse_file for several files: one task, so the per-task overhead is paid once per chunk."""
-    return [parse_file(job) for job in jobs]

@@ -24,6 +24,10 @@ ORDINAL = r"(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七�
 ORDINAL_PREFIX = re.compile(rf"^(?:{ORDINAL}|其中[:：]?)+")
 
 
+LINE, CELL = re.compile(r"[^\n]+"), re.compile(r"[^|]+|(?<=\|)(?=\|)")  # a line; a cell on it, or an empty one
+SPACE = re.compile(r"\s")
+
+
 @dataclass
 class Token:
     kind: str  # label, number, dash, unit, run (digits of several cells printed together)
@@ -38,7 +42,7 @@ class Token:
 
     def cell(self) -> Cell:
         # An inferred cell may hold a stray space the page printed inside it (2 4 for 24).
-        value = int(re.sub(r"\s", "", self.text)) if self.kind == "inferred" else parse_number(self.text)
+        value = int(SPACE.sub("", self.text)) if self.kind == "inferred" else parse_number(self.text)
         return Cell(value=value, value_raw=self.text, start=self.start, end=self.end, inferred=self.kind == "inferred")
 
     def split(self, widths: list[int]) -> list["Token"]:
@@ -72,15 +76,15 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
     white space, and the words between numbers make one label (PDF text:
     `一、本年新收政府信息公开申请数量 3001 53 0 0 61 4 3119`).
     """
-    region = fold(text[start:end])
+    region = fold(text)[start:end]  # (the whole text folded once: textutil keeps it)
     region = DELIMITER_ROW.sub(lambda m: " " * len(m.group()), region)
     for pattern in data.table_breaks():
         region = pattern.sub(lambda m: " " * len(m.group()), region)
     if "|" in region:
-        pieces = _split(region, r"\|") + _blank_cells(region)
+        pieces = _split(region, "|") + _blank_cells(region)
         pieces.sort()
     else:
-        pieces = _merge_words(_split(region, r"\s+"), region)
+        pieces = _merge_words(_split(region, "space"), region)
     tokens = [_classify(text[start + s:start + e], start + s, start + e) for s, e in pieces]
     return [piece for token in tokens for piece in (_unglue(token) if token.kind == "label" else [token])]
 
@@ -119,15 +123,17 @@ def _unglue(token: Token) -> list[Token]:
     return out
 
 
+BETWEEN = {"|": re.compile(r"[^|]+"), "space": re.compile(r"\S+")}  # what lies between separators
+
+
 def _split(region: str, separator: str) -> list[tuple[int, int]]:
-    """(start, end) of every non-blank piece between separators, stripped."""
-    pieces, position = [], 0
-    # split() with the separator captured: pieces at even places, separators at odd ones
-    for place, piece in enumerate(re.split(f"({separator})", region)):
-        s, position = position, position + len(piece)
-        if place % 2 == 0 and piece.strip():
+    """(start, end) of every non-blank piece between separators ("|" or "space"), stripped."""
+    pieces = []
+    for m in BETWEEN[separator].finditer(region):
+        piece = m.group()
+        if piece.strip():
             lead = len(piece) - len(piece.lstrip())
-            pieces.append((s + lead, s + len(piece.rstrip())))
+            pieces.append((m.start() + lead, m.start() + len(piece.rstrip())))
     return pieces
 
 
@@ -137,8 +143,8 @@ def _blank_cells(region: str) -> list[tuple[int, int]]:
     conversion writes it). Empty cells at a row's end are cells too (no 复议后起诉 cases); the
     table readers, which know how many columns a row has, drop the page's padding beyond them."""
     blanks = []
-    for line in re.finditer(r"[^\n]+", region):
-        cells = [(line.start() + m.start(), line.start() + m.end()) for m in re.finditer(r"[^|]+|(?<=\|)(?=\|)", line.group())]
+    for line in LINE.finditer(region):
+        cells = [(line.start() + m.start(), line.start() + m.end()) for m in CELL.finditer(line.group())]
         filled = [i for i, (s, e) in enumerate(cells) if region[s:e].strip()]
         values_only = filled and is_value(region[slice(*cells[filled[0]])]) and line.group().lstrip().startswith("|")
         first = 1 if values_only and not region[slice(*cells[0])].strip() and cells[0][0] == line.start() else 0

@@ -8,6 +8,8 @@ GB2312 and GBK) and only then ask charset-normalizer.
 
 from __future__ import annotations
 
+import re
+
 import codecs
 import hashlib
 from dataclasses import dataclass
@@ -72,16 +74,19 @@ def decode_text(data: bytes) -> Decoded:
     return _checked(Decoded(text, "gb18030", replaced=text.count("\ufffd")))
 
 
+HAN = re.compile("[\u4e00-\u9fff]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f]")  # below 32, but for \t \n \f \r
+
+
 def _looks_chinese(text: str) -> bool:
-    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    return han >= max(1, len(text) // 10)
+    return len(HAN.findall(text)) >= max(1, len(text) // 10)
 
 
 def _checked(decoded: Decoded) -> Decoded:
     text = decoded.text
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f")
+    controls = len(CONTROL.findall(text))
     if controls > max(8, len(text) // 100):
         raise UnreadableFile("the file does not look like text (too many control characters); it may be binary")
-    if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+    if not HAN.search(text):
         raise UnreadableFile("the file has no Chinese text, so it cannot be a government information disclosure report")
     return decoded

@@ -36,7 +36,11 @@ LONG_LINE = 150  # a line this long is content, even when page furniture starts 
 def is_noise(line_text: str) -> bool:
     """Page furniture. A long line that starts with a breadcrumb is a whole page flattened onto
     one line: its furniture is skipped where titles are looked for, the line is kept."""
-    folded = fold(line_text)
+    return is_folded_noise(fold(line_text))
+
+
+def is_folded_noise(folded: str) -> bool:
+    """is_noise of a line already folded (a slice of the folded text: no line is folded again)."""
     return len(folded.strip()) < LONG_LINE and data.noise_pattern().search(folded) is not None
 
 
@@ -129,8 +133,9 @@ def _title_span(line: Line) -> tuple[int, int]:
 
 
 def find_title(text: str, all_lines: list[Line], rules: dict) -> Line | None:
+    folded = fold(text)
     for line in all_lines[:60]:
-        if TITLE_FIELD.match(fold(line.text)):
+        if TITLE_FIELD.match(folded[line.start:line.end]):
             return line
     pattern, cover = re.compile(rules["title_pattern"]), re.compile(rules["cover_letter_pattern"])
     candidates = all_lines[:60]
@@ -185,7 +190,7 @@ def find_published_date(text: str, all_lines: list[Line]) -> str | None:
         if date:
             return _iso(*date.groups())
     for line in reversed(all_lines):
-        m = CN_DATE.fullmatch(fold(line.text).strip())
+        m = CN_DATE.fullmatch(folded[line.start:line.end].strip())
         if m:
             return _iso(*m.groups())
     return None
@@ -246,10 +251,11 @@ def find_sections(text: str, start: int, end: int, skip: list[tuple[int, int]]) 
     rules = data.load("document")
     heads = []
     all_lines = lines(text, start, end)
+    folded_text = fold(text)
     for n, line in enumerate(all_lines):
-        if any(s <= line.start < e for s, e in skip) or "|" in line.text or is_noise(line.text):
+        folded = folded_text[line.start:line.end]
+        if any(s <= line.start < e for s, e in skip) or "|" in line.text or is_folded_noise(folded):
             continue
-        folded = fold(line.text)
         for level, pattern in HEADING:
             m = pattern.match(folded)
             if m:
@@ -294,9 +300,10 @@ def _trim_end(text: str, end: int) -> int:
 
 def body_end(text: str) -> int:
     """End of the report's last line of content: trailing page furniture is not part of it."""
+    folded = fold(text)
     for line in reversed(lines(text)):
         stripped = line.text.strip()
-        if is_noise(line.text) or re.fullmatch(r"[\d\W_]{0,3}", stripped):
+        if is_folded_noise(folded[line.start:line.end]) or re.fullmatch(r"[\d\W_]{0,3}", stripped):
             continue
         return line.end
     return len(text)

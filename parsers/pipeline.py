@@ -11,6 +11,7 @@ import re
 
 from . import agencies, checks, decode, document, figures, harmonise, readers, reading, tables
 from .model import Issue, ParsedReport, Source
+from .textutil import fold
 
 # Metadata a file's own page (HTML meta tags) or a sidecar may supply.
 GIVEN_FIELDS = ("source_url", "agency", "year", "title", "published_date")
@@ -124,7 +125,9 @@ def fill_metadata(report: ParsedReport, values: dict, origin: str) -> list[Issue
 
 def prose_spans(text: str, start: int, end: int, tables: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The report's running text: its body, less tables and page furniture."""
-    cuts = sorted(tables + [(ln.start, ln.end) for ln in document.lines(text, start, end) if document.is_noise(ln.text)])
+    folded = fold(text)
+    cuts = sorted(tables + [(ln.start, ln.end) for ln in document.lines(text, start, end)
+                            if document.is_folded_noise(folded[ln.start:ln.end])])
     spans, position = [], start
     for s, e in cuts:
         if s > position:

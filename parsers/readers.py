@@ -317,15 +317,19 @@ def html_grid(table) -> Grid:
             c = len(row)
             row.append(" ".join(td.text_content().split()))
             row += [None] * (colspan - 1)
-            covered.update((r + dr, c + dc) for dr in range(1, rowspan) for dc in range(colspan))
+            if rowspan > 1:
+                covered.update((r + dr, c + dc) for dr in range(1, rowspan) for dc in range(colspan))
         while (r, len(row)) in covered:
             row.append(None)
         grid.append(row)
     return grid
 
 
+SPAN = re.compile(r"\s*(\d+)")
+
+
 def _span(value: str | None, limit: int) -> int:
-    digits = re.match(r"\s*(\d+)", value or "")
+    digits = SPAN.match(value) if value else None
     return max(1, min(int(digits.group(1)), limit)) if digits else 1
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import functools
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MUNICIPALITIES = {"11", "12", "31", "50"}  # 北京 天津 上海 重庆: the province is the city
@@ -19,7 +19,7 @@ SHORT_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "�
                   "地区", "省", "市", "区", "县", "旗", "盟")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Region:
     province: str | None
     city: str | None
@@ -28,10 +28,23 @@ class Region:
 
 
 @dataclass
+class Index:
+    """Division names -> codes, with what finds them in a text quickly."""
+    codes: dict[str, list[str]]  # name -> codes, in the list's order
+    lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)  # first character -> name lengths
+    rank: dict[str, int] = field(default_factory=dict)  # a name's place in the list
+
+    def __post_init__(self):
+        for rank, name in enumerate(self.codes):
+            self.lengths[name[0]] = tuple(sorted(set(self.lengths.get(name[0], ())) | {len(name)}))
+            self.rank[name] = rank
+
+
+@dataclass
 class Divisions:
     names: dict[str, str]  # six-digit code -> name
-    by_name: dict[str, list[str]]  # full name -> codes
-    by_short_name: dict[str, list[str]]  # name without its suffix -> codes
+    by_name: Index  # full name -> codes
+    by_short_name: Index  # name without its suffix -> codes
 
 
 def _adcodes_path() -> Path:
@@ -54,7 +67,7 @@ def divisions() -> Divisions:
             short = next((name[: -len(s)] for s in SHORT_SUFFIXES if name.endswith(s)), None)
             if short and len(short) >= 2:
                 by_short.setdefault(short, []).append(code)
-    return Divisions(names, by_name, by_short)
+    return Divisions(names, Index(by_name), Index(by_short))
 
 
 def level(code: str) -> int:
@@ -66,20 +79,23 @@ def ancestors(code: str) -> set[str]:
     return {code[:2] + "0000", code[:4] + "00", code}
 
 
-def _mentions(text: str, index: dict[str, list[str]]) -> list[list[str]]:
+def _mentions(text: str, index: Index) -> list[list[str]]:
     """Codes of every division name in text, longest names first, not overlapping."""
     taken = [False] * len(text)
     found = []
-    for name in sorted((n for n in index if n in text), key=len, reverse=True):
+    # the names that start at each character (a name is short, the index has thousands)
+    present = {text[i:i + n] for i, first in enumerate(text) for n in index.lengths.get(first, ())}
+    for name in sorted(present.intersection(index.codes), key=lambda name: (-len(name), index.rank[name])):
         start = text.find(name)
         while start >= 0:
             if not any(taken[start:start + len(name)]):
                 taken[start:start + len(name)] = [True] * len(name)
-                found.append(index[name])
+                found.append(index.codes[name])
             start = text.find(name, start + 1)
     return found
 
 
+@functools.lru_cache(maxsize=1 << 12)  # an agency's name comes back year after year
 def resolve(text: str | None) -> Region | None:
     """The most specific division that the names in text agree on, if any."""
     if not text:

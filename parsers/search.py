@@ -5,7 +5,9 @@ unicode61 reads a run of Chinese as one word. So the index holds every pair
 of neighbouring characters (bigrams) as a word, and a query of n characters
 becomes the phrase of its n-1 bigrams: "不予公开" -> "不予 予公 公开", which
 matches exactly where the characters stand together. White space is ignored on
-both sides, so a word broken over two lines of a PDF is still found.
+both sides, so a word broken over two lines of a PDF is still found. The index
+splits the documents on their spaces only (FTS5's ascii tokenizer), so a bigram
+with a punctuation mark in it (开。) is a word too, and a query matches what was typed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,16 @@ def _chars(text: str) -> str:
 
 def bigram_document(text: str) -> str:
     """What the index stores for a text: its bigrams, in order, as words."""
-    chars = _chars(text)
+    return _bigrams(_chars(text))
+
+
+def bigram_document_of_folded(*folded_parts: str) -> str:
+    """bigram_document(" ".join(parts)), given the parts already folded: a report's text is
+    folded once (textutil caches it) and each section's document is made from a slice of it."""
+    return _bigrams(SPACE.sub("", "".join(folded_parts)).lower())
+
+
+def _bigrams(chars: str) -> str:
     if len(chars) < 2:
         return chars
     return " ".join(map(operator.add, chars, chars[1:])) + " " + chars[-1]

@@ -201,11 +201,28 @@ def detect_layout(folded: str, regions: dict[str, Region], year: int | None) -> 
     return "t2019" if year is not None and year < 2021 else "t2021"
 
 
+DIGITS, LEADING_ZERO = re.compile(r"\d+"), re.compile(r"0\d+")
+LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+MONEY_UNIT = re.compile(r"(万元|元)\s*$")
+
+
 # --- matching labels to layout rows -------------------------------------------
 
-def _words(rows: list[dict]) -> tuple:
-    """The matching words of each row, hashable: the key of the label-to-rows cache."""
-    return tuple((tuple(row.get("exact", ())), tuple(row.get("match", ())), row.get("kind", "data") == "data")
+class Words(tuple):
+    """The matching words of a layout's rows: the key of the label-to-rows caches, so its hash is
+    kept (a tuple's is computed again at each lookup, and a layout has up to 65 rows)."""
+
+    def __hash__(self) -> int:
+        try:
+            return self._hash
+        except AttributeError:
+            self._hash = tuple.__hash__(self)
+            return self._hash
+
+
+def _words(rows: list[dict]) -> Words:
+    """The matching words of each row, hashable."""
+    return Words((tuple(row.get("exact", ())), tuple(row.get("match", ())), row.get("kind", "data") == "data")
                  for row in rows)
 
 
@@ -222,25 +239,25 @@ def _match_lengths(label: str, words: tuple) -> tuple[int, ...]:
                  for exact, match, _ in words)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _candidates(label: str, words: tuple) -> tuple[tuple[int, bool, int], ...]:
+    """(index, is a data row, match length) of each row the label fits at all: usually a few."""
+    return tuple((index, words[index][2], length) for index, length in enumerate(_match_lengths(label, words)) if length)
+
+
 def match_row(token: Token, rows: list[dict], start: int = 0, taken: set[int] = frozenset(),
               words: tuple | None = None) -> int | None:
-    """Index of the row whose words best fit the label: longest match, then nearest after start."""
-    words = words or _words(rows)
-    lengths = _match_lengths(token.key_text, words)
-    best, best_rank = None, (0, 0)
-    for index in list(range(start, len(rows))) + list(range(0, start)):
-        if index in taken or not lengths[index]:
-            continue
-        # A data row beats a header or group named in the same cell:
-        # 三、本年度办理结果（一）予以公开 is the row 予以公开.
-        rank = (words[index][2], lengths[index])
-        if rank > best_rank:
-            best, best_rank = index, rank
-    return best
+    """Index of the row whose words best fit the label: longest match, then nearest after start
+    (the rows from start on, then those before it)."""
+    # A data row beats a header or group named in the same cell:
+    # 三、本年度办理结果（一）予以公开 is the row 予以公开.
+    best = max((c for c in _candidates(token.key_text, words or _words(rows)) if c[0] not in taken),
+               key=lambda c: (c[1], c[2], c[0] >= start, -c[0]), default=None)
+    return None if best is None else best[0]
 
 
 def _is_row_label(token: Token, rows: list[dict], words: tuple | None = None) -> bool:
-    return token.kind == "label" and any(_match_lengths(token.key_text, words or _words(rows)))
+    return token.kind == "label" and bool(_candidates(token.key_text, words or _words(rows)))
 
 
 def read_rows(tokens: list[Token], rows: list[dict]) -> list[tuple[dict, Token, list[Token], Token | None]]:
@@ -280,7 +297,7 @@ def read_rows(tokens: list[Token], rows: list[dict]) -> list[tuple[dict, Token, 
 
 
 def _label(token: Token) -> str:
-    return re.sub(r"\s*[\r\n]+\s*", "", token.text)
+    return LINE_BREAKS.sub("", token.text)
 
 
 # --- the tables ------------------------------------------------------------------
@@ -353,7 +370,7 @@ def _column_headers(tokens: list[Token], sub: dict) -> list[str]:
 
 
 def _cell_unit(token: Token) -> str | None:
-    m = re.search(r"(万元|元)\s*$", fold(token.text))
+    m = MONEY_UNIT.search(fold(token.text))
     return m.group(1) if m else None
 
 
@@ -459,8 +476,8 @@ def _resolve_by_columns(outcomes: list[Outcome], ambiguous: list, layout: dict) 
 def is_run(token: Token, cells: int = 2) -> bool:
     """Digits that can only be several cells: glued to a label, a number written with a leading 0,
     or as many digits as the row has cells (no single count fills a row of seven)."""
-    return token.kind == "run" or bool(re.fullmatch(r"0\d+", token.text)) or (
-        cells > 2 and bool(re.fullmatch(r"\d+", token.text)) and len(token.text) >= cells)
+    return token.kind == "run" or bool(LEADING_ZERO.fullmatch(token.text)) or (
+        cells > 2 and bool(DIGITS.fullmatch(token.text)) and len(token.text) >= cells)
 
 
 def run_splits(run: Token, parts: int, fits) -> list[list[Token]]:
@@ -477,7 +494,7 @@ def joined_splits(values: list[Token], parts: int, fits) -> list[list[Token]]:
     cut them into `parts` cells that satisfies `fits`, as inferred cells. Cuts at the spaces are
     preferred: the splits that cut at every space if any fit, else those that cut at the most."""
     texts = [v.text for v in values]
-    if not all(re.fullmatch(r"\d+", t) for t in texts) or sum(map(len, texts)) < parts:
+    if not all(DIGITS.fullmatch(t) for t in texts) or sum(map(len, texts)) < parts:
         return []
     found = _splits_at_spaces(values, parts, fits) if len(values) <= parts else []
     if not found and len(values) > 1:

@@ -34,6 +34,35 @@ def test_region_unknown():
     assert regions.resolve("某某局") is None
 
 
+def test_division_names_are_found_as_scanning_every_name_finds_them():
+    """The names in a text, found by looking up the substrings that start at each character,
+    are those that testing every one of the thousands of names finds, in the same order (longest
+    first, then the list's order), overlapping names included."""
+    import random
+
+    def every_name(text, names):  # the reference: each name of the list, tested against the text
+        taken, found = [False] * len(text), []
+        for name in sorted((n for n in names if n in text), key=len, reverse=True):
+            start = text.find(name)
+            while start >= 0:
+                if not any(taken[start:start + len(name)]):
+                    taken[start:start + len(name)] = [True] * len(name)
+                    found.append(names[name])
+                start = text.find(name, start + 1)
+        return found
+
+    table = regions.divisions()
+    names = list(table.by_name.codes) + list(table.by_short_name.codes)
+    rng = random.Random(7)
+    texts = ["湖南省长沙市芙蓉区人民政府办公室", "吉林省吉林市人民政府", "2021年格尔木市政府信息公开工作年度报告", ""]
+    for _ in range(3000):  # names packed together, sharing characters where they meet
+        a, b = rng.choice(names), rng.choice(names)
+        texts += [a + b[1:] + "人民政府", a[:-1] + b, "".join(rng.choice(names) for _ in range(3))]
+    for text in texts:
+        for index in (table.by_name, table.by_short_name):
+            assert regions._mentions(text, index) == every_name(text, index.codes), text
+
+
 # Table 三's header from the 2021 seed: 其他 and 总计 are column headers, not the rows 3.其他 and (七)总计.
 TABLE3_HEAD = """三、收到和处理政府信息公开申请情况
 (本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和) |

@@ -107,7 +107,7 @@ def test_report_page(get):
     assert get("/report/no-such-report").status_code == 404
 
 
-@pytest.mark.parametrize("word", ["复议", "不予公开", "信息处理费", "诉讼", "依申请公开"])
+@pytest.mark.parametrize("word", ["复议", "不予公开", "信息处理费", "诉讼", "依申请公开", "行政复议、行政诉讼"])
 def test_search_finds_exactly_the_sections_containing_a_word(get, db, word):
     """Any query of two or more characters, from the table's search box and from the search query.
     A section counts as containing the word when it is there as written, or with line breaks inside it
