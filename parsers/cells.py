@@ -26,6 +26,7 @@ ORDINAL_PREFIX = re.compile(rf"^(?:{ORDINAL}|其中[:：]?)+")
 
 LINE, CELL = re.compile(r"[^\n]+"), re.compile(r"[^|]+|(?<=\|)(?=\|)")  # a line; a cell on it, or an empty one
 SPACE = re.compile(r"\s")
+EMPTY_CELL = re.compile(r"\|\s*\|")
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Token:
     @functools.cached_property
     def key_text(self) -> str:
         """The label without white space, full-width forms or leading ordinal."""
-        return ORDINAL_PREFIX.sub("", squash(self.text))
+        return _key_text(self.text)
 
     def cell(self) -> Cell:
         # An inferred cell may hold a stray space the page printed inside it (2 4 for 24).
@@ -53,6 +54,11 @@ class Token:
                                 position, position + width))
             position += width
         return tokens
+
+
+@functools.lru_cache(maxsize=1 << 14)  # labels repeat
+def _key_text(text: str) -> str:
+    return ORDINAL_PREFIX.sub("", squash(text))
 
 
 @functools.lru_cache(maxsize=1 << 14)  # cells repeat
@@ -97,7 +103,16 @@ ORDINAL_AFTER = re.compile(r"[.、]\D")
 
 
 def _unglue(token: Token) -> list[Token]:
-    folded = fold(token.text)
+    pieces = _glued_pieces(token.text)
+    if pieces is None:
+        return [token]
+    return [Token(kind, token.text[s:e], token.start + s, token.start + e) for kind, s, e in pieces]
+
+
+@functools.lru_cache(maxsize=1 << 14)  # labels repeat: the template's, in report after report
+def _glued_pieces(text: str) -> tuple[tuple[str, int, int], ...] | None:
+    """(kind, start, end) in the label's text of its words and the numbers glued to them, or None."""
+    folded = fold(text)
     pieces, position = [], 0
     for m in GLUED_RUN.finditer(folded):
         s, e = m.start(), m.end()
@@ -112,29 +127,25 @@ def _unglue(token: Token) -> list[Token]:
         pieces.append(("number" if "." in folded[s:e] or e - s == 1 else "run", s, e))
         position = e
     if not pieces:
-        return [token]
+        return None
     if folded[position:].strip():
         pieces.append(("label", position, len(folded)))
-    out = []
+    stripped = []
     for kind, s, e in pieces:
-        lead = len(token.text[s:e]) - len(token.text[s:e].lstrip())
-        trail = len(token.text[s:e]) - len(token.text[s:e].rstrip())
-        out.append(Token(kind, token.text[s + lead:e - trail], token.start + s + lead, token.start + e - trail))
-    return out
+        lead = len(text[s:e]) - len(text[s:e].lstrip())
+        trail = len(text[s:e]) - len(text[s:e].rstrip())
+        stripped.append((kind, s + lead, e - trail))
+    return tuple(stripped)
 
 
-BETWEEN = {"|": re.compile(r"[^|]+"), "space": re.compile(r"\S+")}  # what lies between separators
+# What lies between separators, without the white space around it: from the first character
+# that is neither white space nor | to the last (a label printed over two lines stays one piece).
+BETWEEN = {"|": re.compile(r"[^|\s](?:[^|]*[^|\s])?"), "space": re.compile(r"\S+")}
 
 
 def _split(region: str, separator: str) -> list[tuple[int, int]]:
     """(start, end) of every non-blank piece between separators ("|" or "space"), stripped."""
-    pieces = []
-    for m in BETWEEN[separator].finditer(region):
-        piece = m.group()
-        if piece.strip():
-            lead = len(piece) - len(piece.lstrip())
-            pieces.append((m.start() + lead, m.start() + len(piece.rstrip())))
-    return pieces
+    return [m.span() for m in BETWEEN[separator].finditer(region)]
 
 
 def _blank_cells(region: str) -> list[tuple[int, int]]:
@@ -144,6 +155,8 @@ def _blank_cells(region: str) -> list[tuple[int, int]]:
     table readers, which know how many columns a row has, drop the page's padding beyond them."""
     blanks = []
     for line in LINE.finditer(region):
+        if not EMPTY_CELL.search(line.group()):
+            continue  # (an empty cell is white space, or nothing, between two |)
         cells = [(line.start() + m.start(), line.start() + m.end()) for m in CELL.finditer(line.group())]
         filled = [i for i, (s, e) in enumerate(cells) if region[s:e].strip()]
         values_only = filled and is_value(region[slice(*cells[filled[0]])]) and line.group().lstrip().startswith("|")

@@ -426,3 +426,28 @@ def test_headings_found_near_their_words_are_those_a_full_scan_finds():
                 spec["heading"], rules["ordinal"]).finditer(text)]
             near = [(m.start(), m.end()) for m in tables._mentions(text, 0, spec, rules)]
             assert near == full, (name, text[:80])
+
+
+def test_cells_between_separators_are_the_stripped_pieces_a_split_gives():
+    """cells._split finds each piece with one pattern; the reference splits on the separator and
+    strips each piece: the same spans for random runs of pipes, spaces, ideographic spaces,
+    line breaks, digits and words."""
+    import random
+    import re
+
+    from parsers import cells
+
+    def reference(region, separator):
+        pieces, position = [], 0
+        for place, piece in enumerate(re.split(f"({separator})", region)):
+            start, position = position, position + len(piece)
+            if place % 2 == 0 and piece.strip():
+                pieces.append((start + len(piece) - len(piece.lstrip()), start + len(piece.rstrip())))
+        return pieces
+
+    rng = random.Random(2)
+    alphabet = ["|", " ", "\n", "\t", "\u3000", "\xa0", "a", "中", "1", "-"]
+    for _ in range(5000):
+        region = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert cells._split(region, "|") == reference(region, r"\|"), repr(region)
+        assert cells._split(region, "space") == reference(region, r"\s+"), repr(region)
