@@ -657,10 +657,11 @@ def cross_year_checks(db: sqlite_utils.Database) -> list[dict]:
                f"and report in (select rowid from reports where agency in ({agencies}))")
     reports = [dict(zip(("id", "agency", "year", "doc_type"), r)) for r in db.execute(
         f"select id, agency, year, doc_type from reports where agency in ({agencies}) and year is not null")]
-    # (the packed rows, found by report and outcome code: the view would decode every cell's keys)
+    # (the packed rows, found by report and outcome code: the view would decode every cell's keys;
+    # cross join: each report's two outcomes by the primary key, whatever the statistics say)
     outcomes = [dict(zip(("report_id", "outcome", "applicant_type", "count"), r)) for r in db.execute(
         "select r.id, o.word, a.word, p.count from reports r "
-        "join application_outcomes_packed p on p.report = r.rowid and p.outcome in (select code from codes "
+        "cross join application_outcomes_packed p on p.report = r.rowid and p.outcome in (select code from codes "
         "  where word in ('carried_over_from_prev_year', 'carried_forward_to_next_year')) "
         "join codes o on o.code = p.outcome join codes a on a.code = p.applicant_type "
         f"where r.agency in ({agencies})")]
