@@ -213,3 +213,16 @@ def test_the_views_give_back_the_rows_the_parser_made(db):
                 (rid, name)
             compared += len(stored)
     assert compared > 400  # the bundled reports without sidecar or manifest metadata
+
+
+@pytest.mark.parametrize("size", [3 * 4096, 3 * 4096 + 100, 0, 9 * (1 << 20) + 4096])
+def test_an_update_copies_the_database_byte_for_byte(tmp_path, size):
+    """copy_uncached writes whole pages straight to the disk, in chunks, and falls back to an
+    ordinary copy for a size that is not whole pages: the copy is the file, whatever its size."""
+    import os
+
+    source, target = tmp_path / "a.db", tmp_path / "b.db"
+    source.write_bytes(os.urandom(size))
+    target.write_bytes(b"left over from before")
+    store.copy_uncached(source, target)
+    assert target.read_bytes() == source.read_bytes()
