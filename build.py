@@ -130,11 +130,12 @@ SIDECAR = ".meta.json"  # NAME.meta.json beside NAME.pdf
 MANIFEST = "manifest.csv"  # one row per report file: path, source_url, agency, year, title, published_date
 
 
+def is_manifest(path: str) -> bool:
+    return path.endswith(MANIFEST) and path.rsplit("/", 1)[-1] == MANIFEST
+
+
 def is_sidecar(path: str) -> bool:
-    return path.endswith(SIDECAR) or path.endswith(MANIFEST) and path.rsplit("/", 1)[-1] == MANIFEST
-
-
-EXTENSION = re.compile(r"\.[^./]+$")
+    return path.endswith(SIDECAR) or is_manifest(path)
 
 
 def _read(file: str | Path) -> bytes:
@@ -152,10 +153,10 @@ def load_given(files: list[tuple[str, str]]) -> tuple[dict[str, tuple[dict, str]
     reports_by_stem: dict[str, list[str]] = {}  # x.pdf is found as x and as x.pdf
     for _, path in files:
         if not is_sidecar(path):
-            for stem in {path, EXTENSION.sub("", path)}:
+            for stem in {path, store.EXTENSION.sub("", path)}:
                 reports_by_stem.setdefault(stem, []).append(path)
     for file, path in sidecars:
-        if path.endswith(MANIFEST) and path.rsplit("/", 1)[-1] == MANIFEST:
+        if is_manifest(path):
             folder = path[: -len(MANIFEST)]
             try:
                 with open(file, encoding="utf-8-sig", newline="") as f:

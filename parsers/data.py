@@ -22,11 +22,6 @@ def load(name: str) -> dict:
         return yaml.safe_load(f)
 
 
-@functools.lru_cache(maxsize=None)
-def noise_patterns() -> tuple[re.Pattern, ...]:
-    return tuple(re.compile(p) for p in load("noise")["line_patterns"])
-
-
 @functools.cache
 def noise_pattern() -> re.Pattern:
     """Any of the noise patterns, as one expression (one search per line, not 22)."""

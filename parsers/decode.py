@@ -8,10 +8,9 @@ GB2312 and GBK) and only then ask charset-normalizer.
 
 from __future__ import annotations
 
-import re
-
 import codecs
 import hashlib
+import re
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes

@@ -35,9 +35,11 @@ class Index:
     rank: dict[str, int] = field(default_factory=dict)  # a name's place in the list
 
     def __post_init__(self):
+        lengths: dict[str, set[int]] = {}
         for rank, name in enumerate(self.codes):
-            self.lengths[name[0]] = tuple(sorted(set(self.lengths.get(name[0], ())) | {len(name)}))
+            lengths.setdefault(name[0], set()).add(len(name))
             self.rank[name] = rank
+        self.lengths.update((first, tuple(sorted(found))) for first, found in lengths.items())
 
 
 @dataclass

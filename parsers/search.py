@@ -21,18 +21,22 @@ SPACE = re.compile(r"\s+")
 
 
 def _chars(text: str) -> str:
-    return SPACE.sub("", fold(text)).lower()
+    return _folded_chars(fold(text))
+
+
+def _folded_chars(folded: str) -> str:
+    return SPACE.sub("", folded).lower()
 
 
 def bigram_document(text: str) -> str:
     """What the index stores for a text: its bigrams, in order, as words."""
-    return _bigrams(_chars(text))
+    return bigram_document_of_folded(fold(text))
 
 
 def bigram_document_of_folded(*folded_parts: str) -> str:
     """bigram_document(" ".join(parts)), given the parts already folded: a report's text is
     folded once (textutil caches it) and each section's document is made from a slice of it."""
-    return _bigrams(SPACE.sub("", "".join(folded_parts)).lower())
+    return _bigrams(_folded_chars("".join(folded_parts)))
 
 
 def _bigrams(chars: str) -> str:
