@@ -87,6 +87,13 @@ TABLES = {
         "indexes": [["check"]],
         "partial_indexes": {"idx_checks_failed": ("passed", "passed = 0")},  # the failed ones are looked for
     },
+    # Each version of a report's bytes a harvest saw at its address (harvest.py; the sidecar's
+    # `versions`): a report edited after publication has more than one. The report is the latest.
+    "report_versions": {
+        "columns": {"report_id": str, "version": int, "sha256": str, "fetched_at": str, "source_url": str},
+        "pk": ("report_id", "version"), "foreign_keys": [("report_id", "reports", "id")], "indexes": [],
+        "without_rowid": True,
+    },
     "labels": {
         "columns": {"template": str, "kind": str, "key": str, "label": str, "role": str, "parent": str, "ordinal": int,
                     "unit": str},
@@ -347,6 +354,8 @@ def report_rows(rid: str, report: ParsedReport) -> dict[str, list[dict]]:
             "source": r.source,
         } for r in report.review_litigation],
         "checks": check_rows([(rid, c) for c in report.checks]),
+        "report_versions": [{"report_id": rid, "version": v.version, "sha256": v.sha256, "fetched_at": v.fetched_at,
+                             "source_url": v.source_url} for v in report.versions],
         "build_issues": [issue_row(source.path, rid, i.severity, i.message) for i in report.issues],
         # what the search indexes hold (FTS; unindex() makes the same documents from the database)
         "reports_fts": [{"report_id": rid, "document": search.bigram_document_of_folded(
@@ -558,6 +567,7 @@ def forget(db: sqlite_utils.Database, path: str, report_id: str | None) -> None:
             db.execute(f"delete from [{packed(name)}] where report = (select rowid from reports where id = ?)",
                        [report_id])
         db.execute("delete from report_figures where report_id = ?", [report_id])
+        db.execute("delete from report_versions where report_id = ?", [report_id])
         db.execute("delete from reports where id = ?", [report_id])
     db.execute("delete from build_issues where source_path = ?", [path])
     db.execute("delete from build_files where path = ?", [path])

@@ -23,6 +23,16 @@ class Source:
 
 
 @dataclass
+class Version:
+    """One version of a report's bytes as a harvester saw it at its address (a sidecar's `versions`)."""
+
+    version: int
+    sha256: str
+    fetched_at: str | None = None
+    source_url: str | None = None
+
+
+@dataclass
 class Section:
     ordinal: int
     level: int  # 1 for 一、, 2 for （一）, 3 for 1.
@@ -131,3 +141,4 @@ class ParsedReport:
     issues: list[Issue] = field(default_factory=list)
     given: dict[str, str] = field(default_factory=dict)  # metadata field -> where it came from, when not the text
     reading: Reading | None = None  # how much of its statistics was read (parsers/reading.py)
+    versions: list[Version] = field(default_factory=list)  # as published over time, where a harvest saw them

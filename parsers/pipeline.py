@@ -10,7 +10,7 @@ import math
 import re
 
 from . import agencies, checks, decode, document, figures, harmonise, readers, reading, tables
-from .model import Issue, ParsedReport, Source
+from .model import Issue, ParsedReport, Source, Version
 from .textutil import fold
 
 # Metadata a file's own page (HTML meta tags) or a sidecar may supply.
@@ -57,6 +57,8 @@ def parse_report(path: str, data: bytes, given: dict | None = None, given_by: st
     meta = report.metadata
     report.issues += fill_metadata(report, extracted.hints, "page")
     report.issues += fill_metadata(report, given or {}, given_by)
+    report.versions, issues = versions_given((given or {}).get("versions"), report.source.sha256, given_by)
+    report.issues += issues
     if report.given:
         document.complete(meta)  # doc type and region from a title or agency given from outside
     if meta.year_guess:
@@ -86,6 +88,34 @@ def parse_report(path: str, data: bytes, given: dict | None = None, given_by: st
     report.reading = reading.assess(report, found)
     report.issues += report.reading.issues
     return report
+
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def versions_given(values, sha256: str, origin: str) -> tuple[list[Version], list[Issue]]:
+    """The versions a harvester recorded (its sidecar's `versions`), checked: a version number, a
+    SHA-256, when fetched, from where. What does not fit is left out, with one warning."""
+    if values in (None, []):
+        return [], []
+    versions, bad = [], 0
+    for value in values if isinstance(values, list) else [values]:
+        ok = (isinstance(value, dict) and type(value.get("version")) is int and 0 < value["version"] < 100_000
+              and isinstance(value.get("sha256"), str) and SHA256.fullmatch(value["sha256"]))
+        fetched, url = (value.get("fetched_at"), value.get("source_url")) if ok else (None, None)
+        if ok and (fetched is None or isinstance(fetched, str) and len(fetched) <= 40) and (
+                url is None or isinstance(url, str) and is_web_address(url)):
+            versions.append(Version(value["version"], value["sha256"], fetched, url))
+        else:
+            bad += 1
+    issues = [Issue("warning", f"{origin} lists {bad} version(s) without a version number, a SHA-256, a date of at "
+                               "most 40 characters or an http(s) address; they were left out")] if bad else []
+    unique = {v.version: v for v in versions}
+    versions = sorted(unique.values(), key=lambda v: v.version)
+    if versions and versions[-1].sha256 != sha256:
+        issues.append(Issue("warning", f"{origin}'s latest version (v{versions[-1].version}) is not this file's bytes; "
+                                       "the file was changed after it was harvested"))
+    return versions, issues
 
 
 def fill_metadata(report: ParsedReport, values: dict, origin: str) -> list[Issue]:
