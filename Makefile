@@ -10,15 +10,15 @@ PORT ?= 8001
 DATASETTE_OPTIONS = $(shell $(PYTHON) serving.py options)
 
 # Debian packages: Chromium for the browser tests, antiword for legacy .doc/.wps
-# reports, CJK fonts so screenshots show Chinese.
-SYSTEM_PACKAGES := chromium antiword fonts-noto-cjk
+# reports, CJK fonts so screenshots show Chinese, Redis for the shared-crawl test.
+SYSTEM_PACKAGES := chromium antiword fonts-noto-cjk redis-server
 
-.PHONY: install system build serve test test-fast score clean bundle static publish corpus bench
+.PHONY: install system build serve test test-fast score clean bundle static publish corpus bench harvest
 
 install: system $(VENV)/.installed
 
 system:
-	@if command -v chromium >/dev/null && command -v antiword >/dev/null; then :; \
+	@if command -v chromium >/dev/null && command -v antiword >/dev/null && command -v redis-server >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
 	else echo "note: install $(SYSTEM_PACKAGES) with your package manager (browser tests and .doc reports need them)"; fi
@@ -61,6 +61,13 @@ static: build
 
 publish: build
 	$(BIN)/python deploy.py publish $(PROVIDER) --db $(DB) --app $(APP)
+
+# Fetch the reports listed in sites.csv (their agencies' report columns) into reports/harvested/;
+# `make build` then reads them. HARVEST_OPTIONS: e.g. --delay 2 --contact you@example.org
+SITES ?= sites.csv
+HARVEST_OPTIONS ?=
+harvest: install
+	$(BIN)/python harvest.py --sites $(SITES) --out reports/harvested $(HARVEST_OPTIONS)
 
 # Accuracy against the hand-read expectations in tests/expected/ (see score.py).
 score: install

@@ -9,7 +9,8 @@ database size and its gzipped download's), a rebuild after changing one file,
 the latency of a fixed list of pages, JSON calls and searches for one client
 against Datasette started as `make serve` starts it (each page built afresh:
 `Cache-Control: no-cache`), and then 50 clients at once on a mix of pages for
-30 s (bench/load.py). Prints a table and writes everything to build/bench.json.
+30 s (bench/load.py). First, the harvester against local sites (bench/harvest.py). Prints a
+table and writes everything to build/bench.json.
 """
 
 from __future__ import annotations
@@ -203,10 +204,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench.json")
+    parser.add_argument("--harvest-pages", type=int, default=10000, help="pages of the harvester's run (0: none)")
     args = parser.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     results = {"machine": {"cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30)},
                "sizes": []}
+    if args.harvest_pages:
+        from bench import harvest
+
+        results["harvest"] = found = harvest.bench(args.harvest_pages, hosts=10)
+        print(f"harvest: {found['requests']} requests in {found['seconds']} s ({found['pages_per_s']} pages/s), "
+              f"at most {found['most_in_flight_per_host']} per host at a time, peak {found['peak_rss_mb']} MB; "
+              f"second run {found['second_run_s']} s ({found['second_run_not_modified']} answered 304)", flush=True)
     for size in args.sizes:
         print(f"{size} reports:", flush=True)
         found = bench(size, args.jobs)
