@@ -23,7 +23,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from parsers import agencies, checks, data, search
+from parsers import agencies, audit, checks, data, search
 from parsers.batch import Parsed
 from parsers.model import Cell, Check, ParsedReport, Section
 from parsers.textutil import fold
@@ -87,6 +87,26 @@ TABLES = {
         "indexes": [["check"]],
         "partial_indexes": {"idx_checks_failed": ("passed", "passed = 0")},  # the failed ones are looked for
     },
+    # How each annual report measures up to what evaluators check (parsers/audit.py): one row per
+    # report and indicator. on_time, complete, consistent, text_matches_tables, unchanged and
+    # clean_source come with the report's rows; cross_year and original from finish().
+    "audits": {
+        "columns": {"report_id": str, "indicator": str, "status": str, "value": float, "detail": str,
+                    "start": int, "end": int, "rule": str},
+        "pk": ("report_id", "indicator"),
+        "packed": {"report_id": "report", "indicator": "code", "status": "code", "end": "end", "rule": "code"},
+        "indexes": [["indicator", "status"]],
+    },
+    # A report's prose sentences (32-bit hashes) and the LSH band keys of their MinHash, for the
+    # `original` audit: which reports repeat which (not public: hidden in metadata.yml).
+    "report_fingerprints": {
+        "columns": {"report_id": str, "sentences": bytes},
+        "pk": "report_id", "packed": {"report_id": "report"}, "indexes": [],
+    },
+    "report_bands": {
+        "columns": {"band": int, "report_id": str},
+        "pk": ("band", "report_id"), "packed": {"report_id": "report"}, "indexes": [],
+    },
     # Each version of a report's bytes a harvest saw at its address (harvest.py; the sidecar's
     # `versions`): a report edited after publication has more than one. The report is the latest.
     "report_versions": {
@@ -140,7 +160,7 @@ FTS = {
 #   end        kept as the length, end - start
 #   text       not kept: the report's text from start to end
 # Views keep every query, page and API call of the contract; the numbers never leave the database.
-SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "FLOAT"}
+SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "FLOAT", bytes: "BLOB"}
 PACKED_TABLES = [name for name, spec in TABLES.items() if "packed" in spec]
 
 
@@ -354,6 +374,12 @@ def report_rows(rid: str, report: ParsedReport) -> dict[str, list[dict]]:
             "source": r.source,
         } for r in report.review_litigation],
         "checks": check_rows([(rid, c) for c in report.checks]),
+        "audits": [{"report_id": rid, "indicator": a.indicator, "status": a.status, "value": a.value,
+                    "detail": a.detail, "start": a.start, "end": a.end, "rule": a.rule} for a in report.audits],
+        "report_fingerprints": [{"report_id": rid, "sentences": audit.pack(report.fingerprint.sentences)}]
+        if report.fingerprint and report.fingerprint.sentences else [],
+        "report_bands": [{"band": band, "report_id": rid} for band in sorted(set(report.fingerprint.bands))]
+        if report.fingerprint else [],
         "report_versions": [{"report_id": rid, "version": v.version, "sha256": v.sha256, "fetched_at": v.fetched_at,
                              "source_url": v.source_url} for v in report.versions],
         "build_issues": [issue_row(source.path, rid, i.severity, i.message) for i in report.issues],
@@ -563,7 +589,8 @@ def forget(db: sqlite_utils.Database, path: str, report_id: str | None) -> None:
     if report_id:
         unindex(db, "sections", "r.id = ?", [report_id])
         unindex(db, "reports", "r.id = ?", [report_id])
-        for name in ("metrics", "application_outcomes", "review_litigation", "checks", "sections"):
+        for name in ("metrics", "application_outcomes", "review_litigation", "checks", "sections", "audits",
+                     "report_fingerprints", "report_bands"):
             db.execute(f"delete from [{packed(name)}] where report = (select rowid from reports where id = ?)",
                        [report_id])
         db.execute("delete from report_figures where report_id = ?", [report_id])
@@ -600,12 +627,15 @@ def finish(db: sqlite_utils.Database, writer: "Writer", version: str, full: bool
     if full:  # (an update's copy has them: a change to them is a change of parser_version)
         create_indexes(db)  # (the search indexes were written with the rows: Writer)
     writer.add({"checks": cross_year_checks(db)})
+    writer.flush("checks")
+    writer.add({"audits": audits_across_reports(db, full)})
     # the agencies of the reports built or removed, before and after (a full build: all of them)
     db.execute(f"insert into temp.changed_agency_keys select agency_key from reports where id in ({CHANGED})")
     db.execute("delete from agencies where agency_key in (select agency_key from temp.changed_agency_keys)")
     writer.add({"agencies": agency_rows(db, "agency_key in (select agency_key from temp.changed_agency_keys)")})
     writer.flush()
     summarise(db)
+    find_coverage_gaps(db)
     renumber_issues(db)
     db.execute("insert or replace into build_info (key, value) values ('parser_version', ?)", [version])
     record_counts(db)
@@ -656,6 +686,21 @@ def mark_changed(db: sqlite_utils.Database, report_ids: set[str]) -> None:
                f"where id in ({CHANGED}) and agency is not null")
     db.execute(f"create temp table changed_groups as select distinct year, province from reports where id in ({CHANGED})")
     db.execute(f"create temp table changed_agency_keys as select agency_key from reports where id in ({CHANGED})")
+    db.execute("create temp table audit_neighbours (id text primary key)")
+    add_audit_neighbours(db)
+
+
+def add_audit_neighbours(db: sqlite_utils.Database) -> None:
+    """The reports whose `original` audit compares with a changed report: the same agency's
+    report of the year after, and those sharing an LSH band with it (called before the changed
+    reports' rows go, and again after the new ones are in)."""
+    changed = f"select rowid from reports where id in ({CHANGED})"
+    db.execute("insert or ignore into temp.audit_neighbours select r2.id from reports r1 join reports r2 "
+               "on r2.agency_key = r1.agency_key and r2.year = r1.year + 1 "
+               f"where r1.rowid in ({changed}) and r1.agency_key is not null")
+    db.execute("insert or ignore into temp.audit_neighbours select r.id from report_bands_packed b1 "
+               "join report_bands_packed b2 on b2.band = b1.band join reports r on r.rowid = b2.report "
+               f"where b1.report in ({changed})")
 
 
 def cross_year_checks(db: sqlite_utils.Database) -> list[dict]:
@@ -677,6 +722,74 @@ def cross_year_checks(db: sqlite_utils.Database) -> list[dict]:
         "join codes o on o.code = p.outcome join codes a on a.code = p.applicant_type "
         f"where r.agency in ({agencies})")]
     return check_rows(checks.cross_year(reports, outcomes))
+
+
+def audits_across_reports(db: sqlite_utils.Database, full: bool) -> list[dict]:
+    """The cross_year and original audits (parsers/audit.py) of the annual reports whose
+    comparisons may have moved: all of them in a full build; in an update, those built, the
+    reports of the agencies they belong to (cross-year checks are per agency), and their
+    neighbours before and after (audit_neighbours). Their old rows go; the new ones are returned."""
+    if full:
+        which = "1"
+    else:
+        add_audit_neighbours(db)
+        which = (f"(r.id in ({CHANGED}) or r.id in (select id from temp.audit_neighbours) "
+                 f"or r.agency in (select agency from temp.changed_agencies))")
+    reports = db.execute(f"select r.rowid, r.id, r.agency, r.agency_key, r.year from reports r "
+                         f"where r.doc_type = 'annual_report' and {which}").fetchall()
+    numbers = [number for number, *_ in reports]
+    codes = dict(db.execute("select word, code from codes where word in ('cross_year', 'original')").fetchall())
+    db.execute("create temp table audited (report integer primary key)")
+    db.conn.executemany("insert into temp.audited values (?)", [(n,) for n in numbers])
+    db.execute("delete from audits_packed where report in (select report from temp.audited) and indicator in "
+               "(select code from codes where word in ('cross_year', 'original'))")
+    checks_by_report: dict[int, list] = {}
+    for report, passed, detail in db.execute(
+            "select report, passed, detail from checks_packed where [check] = ? and report in "
+            "(select report from temp.audited) order by report, scope", [codes.get("cross_year", -1)]):
+        checks_by_report.setdefault(report, []).append((bool(passed), detail))
+    annual = {(agency, year) for agency, year in db.execute(
+        "select agency, year from reports where doc_type = 'annual_report' and agency is not null")}
+    by_key_year = {}
+    for number, key, year in db.execute("select rowid, agency_key, year from reports where doc_type = 'annual_report' "
+                                        "and agency_key is not null and year is not null order by id desc"):
+        by_key_year[(key, year)] = number  # (the first by id, when an agency has two copies of a year)
+    spec = audit.rules()["original"]
+    # LSH candidates: reports sharing a band (a band that hundreds of reports share is boilerplate)
+    # (the bands first, materialised: joined before they are counted, the few bands every
+    # synthetic report shares make billions of pairs)
+    partners: dict[int, set[int]] = {}
+    for report, other in db.execute(
+            "with shared as materialized (select band from report_bands_packed group by band "
+            "  having count(*) between 2 and ?) "
+            "select b1.report, b2.report from shared s "
+            "cross join report_bands_packed b1 on b1.band = s.band "
+            "cross join report_bands_packed b2 on b2.band = s.band and b2.report != b1.report "
+            + ("" if full else "where b1.report in (select report from temp.audited)"),
+            [spec["max_band_reports"]]):
+        partners.setdefault(report, set()).add(other)
+    about = {number: (rid, agency, key, year) for number, rid, agency, key, year in db.execute(
+        "select rowid, id, agency, agency_key, year from reports where doc_type = 'annual_report'")}
+
+    @functools.lru_cache(maxsize=50_000)
+    def sentences(number: int) -> frozenset:
+        row = db.execute("select sentences from report_fingerprints_packed where report = ?", [number]).fetchone()
+        return frozenset(audit.unpack(row[0]) if row else ())
+
+    rows = []
+    for number, rid, agency, key, year in reports:
+        found = [audit.cross_year(checks_by_report.get(number, []), (agency, (year or 0) - 1) in annual)]
+        previous = by_key_year.get((key, year - 1)) if key and year else None
+        others = []
+        for other in sorted(partners.get(number, ())):
+            other_id, other_agency, other_key, other_year = about[other]
+            if other_key != key or key is None:  # another agency's report (the same agency's: its own copies)
+                others.append((f"{other_agency or other_id}（{other_year}年）", sentences(other)))
+        found.append(audit.original(sentences(number), sentences(previous) if previous else None, others))
+        rows += [{"report_id": rid, "indicator": a.indicator, "status": a.status, "value": a.value,
+                  "detail": a.detail, "start": a.start, "end": a.end, "rule": a.rule} for a in found]
+    db.execute("drop table temp.audited")
+    return rows
 
 
 def agency_rows(db: sqlite_utils.Database, which: str = "1") -> list[dict]:
@@ -935,6 +1048,12 @@ DERIVED = {
                     "results_total": int},
         "pk": ("year", "province", "outcome"), "foreign_keys": [], "indexes": [],
     },
+    # An agency that published annual reports for earlier years and has none for a later year that
+    # others in its province have (parsers/audit.py's neighbour: what evaluators ask first).
+    "coverage_gaps": {
+        "columns": {"agency_key": str, "province": str, "year": int, "last_year_seen": int},
+        "pk": ("agency_key", "year"), "foreign_keys": [], "indexes": [["province", "year"]],
+    },
     "outcome_totals": {
         "columns": {"year": int, "province": str, "outcome": str, "applicant_type": str, "reports": int, "count": int},
         "pk": ("year", "province", "outcome", "applicant_type"), "foreign_keys": [],
@@ -951,6 +1070,23 @@ def _metric(name: str) -> str:
 
 def _code(word: str) -> str:
     return f"(select code from codes where word = '{word}')"
+
+
+def find_coverage_gaps(db: sqlite_utils.Database) -> None:
+    """coverage_gaps for the provinces of the reports the build touched (a full build: all)."""
+    provinces = "select province from temp.changed_groups where province is not null"
+    db.execute(f"delete from coverage_gaps where province in ({provinces})")
+    db.execute(f"""
+        insert into coverage_gaps
+        with seen as (select distinct agency_key, province, year from reports
+                      where doc_type = 'annual_report' and agency_key is not null and year is not null
+                        and province in ({provinces})),
+             years as (select distinct province, year from seen),
+             agencies as (select agency_key, province, min(year) as first from seen group by 1, 2)
+        select a.agency_key, a.province, y.year,
+               (select max(s.year) from seen s where s.agency_key = a.agency_key and s.year < y.year)
+        from agencies a join years y on y.province = a.province and y.year > a.first
+        where not exists (select 1 from seen s where s.agency_key = a.agency_key and s.year = y.year)""")
 
 
 def summarise(db: sqlite_utils.Database) -> None:

@@ -94,6 +94,28 @@ class Check:
 
 
 @dataclass
+class Audit:
+    """How a report measures up to one thing evaluators check (parsers/audit.py)."""
+
+    indicator: str  # on_time, complete, consistent, cross_year, text_matches_tables, original, unchanged, clean_source
+    status: str  # pass, fail, uncertain, not_assessable
+    value: float | None  # the measured figure: days late, share repeated, cells read…
+    detail: str  # one sentence, in Chinese, saying why
+    rule: str  # the legal or format source
+    start: int | None = None  # the evidence in the report's text, where there is one
+    end: int | None = None
+
+
+@dataclass
+class Fingerprint:
+    """A report's prose as sentences, for telling what it repeats: the sentences' 32-bit hashes
+    (sorted, unique) and the keys of its MinHash's LSH bands."""
+
+    sentences: list[int]
+    bands: list[int]
+
+
+@dataclass
 class Issue:
     severity: str  # error or warning
     message: str
@@ -142,3 +164,5 @@ class ParsedReport:
     given: dict[str, str] = field(default_factory=dict)  # metadata field -> where it came from, when not the text
     reading: Reading | None = None  # how much of its statistics was read (parsers/reading.py)
     versions: list[Version] = field(default_factory=list)  # as published over time, where a harvest saw them
+    audits: list[Audit] = field(default_factory=list)  # what can be judged from this report alone
+    fingerprint: Fingerprint | None = None  # its prose, for the corpus-wide `original` audit

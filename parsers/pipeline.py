@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-from . import agencies, checks, decode, document, figures, harmonise, readers, reading, tables
+from . import agencies, audit, checks, decode, document, figures, harmonise, readers, reading, tables
 from .model import Issue, ParsedReport, Source, Version
 from .textutil import fold
 
@@ -74,7 +74,8 @@ def parse_report(path: str, data: bytes, given: dict | None = None, given_by: st
     table_spans = [(r.start, r.end) for r in found.read_regions().values()]
     end = document.body_end(text)
     report.sections = document.find_sections(text, meta.body_start, end, table_spans)
-    prose = figures.extract(text, prose_spans(text, meta.body_start, end, table_spans))
+    spans = prose_spans(text, meta.body_start, end, table_spans)
+    prose = figures.extract(text, spans)
     for metric in prose:  # part_of indexes the prose list; the table's metrics come first
         if metric.part_of is not None:
             metric.part_of += len(found.metrics)
@@ -87,10 +88,18 @@ def parse_report(path: str, data: bytes, given: dict | None = None, given_by: st
     report.checks = checks.run(report)
     report.reading = reading.assess(report, found)
     report.issues += report.reading.issues
+    given_date = (given or {}).get("published_date")
+    report.audits = audit.assess(report, extracted.hints.get("published_date"),
+                                 given_date if isinstance(given_date, str) and ISO_DATE.match(given_date) else None)
+    if meta.doc_type == "annual_report":
+        headings = {re.sub(r"\s+", "", text[s.start:text.find("\n", s.start) % (len(text) + 1)])
+                    for s in report.sections}
+        report.fingerprint = audit.fingerprint([line for line in audit.sentences(text, spans) if line not in headings])
     return report
 
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
+ISO_DATE = re.compile(r"(19|20)\d{2}-\d{2}-\d{2}$")
 
 
 def versions_given(values, sha256: str, origin: str) -> tuple[list[Version], list[Issue]]:

@@ -44,7 +44,8 @@ REPORT_COLUMNS = ("id, title, agency, province, city, county, region_code, year,
 
 async def report_json(datasette, request):
     """/report/{id}.json: a report's metadata, table 三 and 四 cells (with their spans and a link
-    to each in the text), its checks and how much of it was read, in one document."""
+    to each in the text), its checks, its audits, its versions and how much of it was read, in
+    one document."""
     report_id = tilde_decode(request.url_vars["id"])
     db = datasette.get_database("ogi")
     found = (await db.execute(f"select {REPORT_COLUMNS} from reports where id = ?", [report_id])).first()
@@ -53,7 +54,8 @@ async def report_json(datasette, request):
     page = datasette.absolute_url(request, datasette.urls.path(f"/report/{request.url_vars['id']}"))
 
     async def rows(sql):
-        return [dict(r) | ({"link": f"{page}?start={r['start']}&end={r['end']}#hl"} if "start" in r.keys() else {})
+        return [dict(r) | ({"link": f"{page}?start={r['start']}&end={r['end']}#hl"}
+                                   if "start" in r.keys() and r["start"] is not None else {})
                 for r in (await db.execute(sql, [report_id])).rows]
 
     return Response.json({
@@ -63,6 +65,10 @@ async def report_json(datasette, request):
         "review_litigation": await rows("select proceeding, result, count, value_raw, source, start, \"end\" "
                                         "from review_litigation where report_id = ?"),
         "checks": await rows("select \"check\", scope, expected, actual, passed, detail from checks where report_id = ?"),
+        "audits": await rows("select indicator, status, value, detail, rule, start, \"end\" from audits "
+                             "where report_id = ?"),
+        "versions": await rows("select version, sha256, fetched_at, source_url from report_versions where report_id = ? "
+                               "order by version"),
     }, headers={"Access-Control-Allow-Origin": "*"})
 
 

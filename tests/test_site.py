@@ -14,11 +14,12 @@ from parsers.textutil import squash
 from conftest import ROOT
 
 METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
-TABLES = ["reports", "sections", "metrics", "application_outcomes", "review_litigation", "checks", "labels", "build_issues"]
+TABLES = ["reports", "sections", "metrics", "application_outcomes", "review_litigation", "checks", "labels", "build_issues",
+          "audits", "coverage_gaps", "report_versions"]
 QUERIES = METADATA["databases"]["ogi"]["queries"]
 PARAMS = {"year": "", "agency": "芙蓉区", "metric": "proactive_items_total", "metric_id": "003_85b1cd000e56671f/m4",
           "min_applications": "", "q": "复议", "same_agencies": "",
-          "province": "", "year_from": "", "year_to": "", "fields": ""}
+          "province": "", "year_from": "", "year_to": "", "fields": "", "indicator": "on_time"}
 
 
 @pytest.mark.parametrize("table", TABLES)
