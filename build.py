@@ -22,12 +22,15 @@ import collections
 import contextlib
 import csv
 import dataclasses
+import errno
 import hashlib
 import importlib.metadata
+import io
 import json
 import os
 import re
 import shutil
+import stat
 import sys
 import traceback
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -41,7 +44,7 @@ import sqlite_utils
 import store
 from parsers.batch import Job, Parsed, limit_worker_memory, parse_file
 from parsers.model import Issue
-from parsers.decode import format_of, sha256
+from parsers.decode import MAX_BYTES, format_of, sha256
 from store import BOOKKEEPING, DERIVED, FTS, TABLES, issue_row as issue, report_id  # noqa: F401  (schema for tests)
 
 ROOT = Path(__file__).resolve().parent
@@ -138,9 +141,29 @@ def is_sidecar(path: str) -> bool:
     return path.endswith(SIDECAR) or is_manifest(path)
 
 
-def _read(file: str | Path) -> bytes:
-    with open(file, "rb") as f:
-        return f.read()
+FILE_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+              stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
+
+
+def _read(file: str | Path, limit: int = MAX_BYTES) -> bytes:
+    """A corpus file's bytes, checked before they are read: a regular file only (a FIFO would
+    hang the build, a device never end), at most `limit` bytes by its size and by what is
+    actually read (a sparse file says 3 GB and holds none). Raises OSError with the reason."""
+    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)  # (a FIFO opened without O_NONBLOCK waits for a writer)
+    try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            raise OSError(errno.EINVAL, f"{FILE_KINDS.get(stat.S_IFMT(found.st_mode), 'not a regular file')}, "
+                                        "not a file; not read")
+        if found.st_size > limit:
+            raise OSError(errno.EFBIG, f"{found.st_size // 2**20} MB, over the {limit // 2**20} MB limit; not read")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise OSError(errno.EFBIG, f"it grew past the {limit // 2**20} MB limit while it was read; not read")
+        return data
+    finally:
+        os.close(fd)
 
 
 def load_given(files: list[tuple[str, str]]) -> tuple[dict[str, tuple[dict, str]], list[dict]]:
@@ -159,24 +182,73 @@ def load_given(files: list[tuple[str, str]]) -> tuple[dict[str, tuple[dict, str]
         if is_manifest(path):
             folder = path[: -len(MANIFEST)]
             try:
-                with open(file, encoding="utf-8-sig", newline="") as f:
-                    for row in csv.DictReader(f):
-                        if row.get("path"):
-                            given[folder + row["path"].strip()] = ({k: v for k, v in row.items() if k != "path"}, path)
-            except (UnicodeDecodeError, csv.Error) as e:
-                problems.append(issue(path, None, "warning", f"the manifest cannot be read ({e}); ignored"))
+                rows = list(csv.DictReader(io.StringIO(_read(file).decode("utf-8-sig"), newline="")))
+            except (OSError, UnicodeDecodeError, csv.Error) as e:
+                problems.append(issue(path, None, "warning", f"the manifest cannot be read "
+                                                             f"({getattr(e, 'strerror', None) or e}); ignored"))
+                continue
+            for line, row in enumerate(rows, start=2):
+                if row.pop(None, None) is not None:  # (DictReader's place for fields past the header's)
+                    problems.append(issue(path, None, "warning", f"line {line} has more fields than the header; "
+                                                                 "the extra ones are ignored"))
+                if isinstance(row.get("path"), str) and row["path"].strip():
+                    values, dropped = checked_given({k: v for k, v in row.items() if k != "path" and v is not None})
+                    problems += [issue(path, None, "warning", f"line {line}: {d}") for d in dropped]
+                    given[folder + row["path"].strip()] = (values, path)
     for file, path in sidecars:
         if path.endswith(SIDECAR):
             try:
-                values = json.loads(_read(file).decode("utf-8-sig"))
+                values = json.loads(_read(file, SIDECAR_LIMIT).decode("utf-8-sig"))
                 if not isinstance(values, dict):
                     raise ValueError("it is not a JSON object")
-            except (UnicodeDecodeError, ValueError) as e:
-                problems.append(issue(path, None, "warning", f"the sidecar cannot be read ({e}); ignored"))
+            except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+                why = getattr(e, "strerror", None) or ("it is nested too deep" if isinstance(e, RecursionError) else e)
+                problems.append(issue(path, None, "warning", f"the sidecar cannot be read ({why}); ignored"))
                 continue
+            values, dropped = checked_given(values)
+            problems += [issue(path, None, "warning", d) for d in dropped]
             for report_path in reports_by_stem.get(path[: -len(SIDECAR)], []):
                 given[report_path] = (values, path)  # a sidecar beats the manifest
     return given, problems
+
+
+SIDECAR_LIMIT = 1024 * 1024  # a sidecar larger than this is not metadata (a manifest may be 50 MB)
+# What given metadata may hold: text fields, a year, and the harvester's lists (versions, also_at).
+GIVEN_TEXT = {"source_url", "agency", "title", "published_date", "list_url", "index_number", "fetched_at", "sha256",
+              "etag", "last_modified", "column_url", "column_agency", "column_region_code"}
+MAX_GIVEN_TEXT = 2000
+
+
+def _fits(value, depth: int = 0) -> bool:
+    """JSON of plain values: short text that is real Unicode (no lone surrogate), numbers, and
+    lists or objects of them two levels deep at most."""
+    if isinstance(value, str):
+        return len(value) <= MAX_GIVEN_TEXT and not any("\ud800" <= c <= "\udfff" for c in value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return True
+    if isinstance(value, (list, dict)) and depth < 2 and len(value) <= 1000:
+        items = value.values() if isinstance(value, dict) else value
+        return all(isinstance(k, str) for k in (value if isinstance(value, dict) else [])) and \
+            all(_fits(v, depth + 1) for v in items)
+    return False
+
+
+def checked_given(values: dict) -> tuple[dict, list[str]]:
+    """Metadata from a sidecar or manifest row, each field checked (type, length, Unicode,
+    nesting); what does not fit is left out and said, and the report still builds."""
+    kept, dropped = {}, []
+    for name, value in values.items():
+        if not isinstance(name, str) or not _fits(name):
+            dropped.append("a field name that is not text was ignored")
+        elif name in GIVEN_TEXT and not (isinstance(value, str) and _fits(value)):
+            dropped.append(f"{name} is not text (at most {MAX_GIVEN_TEXT} characters of valid Unicode); ignored")
+        elif name == "year" and not (type(value) is int or isinstance(value, str) and value.strip().isdigit()):
+            dropped.append(f"year {str(value)[:40]!r} is not a year; ignored")
+        elif not _fits(value):
+            dropped.append(f"{name} holds more than plain values; ignored")
+        else:
+            kept[name] = value
+    return kept, dropped
 
 
 def assign_ids(files: list[tuple[str, str]]) -> tuple[dict[str, str], list[dict]]:
@@ -235,18 +307,26 @@ def plan(files: list[tuple[str, str]], known: dict[str, tuple[int, int, str]]) -
         result.issues.setdefault(row["source_path"], []).append(row)
     digests: dict[str, str] = {}
     to_read = []  # new and changed files: the others keep the digest the last build recorded
+    stats: dict[str, os.stat_result] = {}
     for file, path in files:
         try:
-            stat = os.stat(file)
+            stats[path] = found = os.stat(file)
         except OSError as e:  # permission denied, vanished while walking
             result.stats[path], digests[path] = (0, 0), f"unreadable: {e.strerror}"
             continue
-        result.stats[path] = seen = (stat.st_size, stat.st_mtime_ns)
+        result.stats[path] = seen = (found.st_size, found.st_mtime_ns)
         old = known.get(path)
         if old and old[:2] == seen:
             digests[path] = old[2]
         else:
             to_read.append((file, path))
+    # A hard link whose other names are not in the corpus is a file from elsewhere on the machine
+    # (as a symbolic link out of the corpus is): not read, never published.
+    names_here = collections.Counter((found.st_dev, found.st_ino) for found in stats.values())
+    for path, found in stats.items():
+        if found.st_nlink > names_here[(found.st_dev, found.st_ino)] and stat.S_ISREG(found.st_mode):
+            digests[path] = "unreadable: a hard link to a file outside the corpus; not read"
+    to_read = [(file, path) for file, path in to_read if path not in digests]
 
     def digest(file: str) -> str:
         try:

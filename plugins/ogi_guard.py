@@ -15,15 +15,21 @@
 """
 
 import asyncio
+import codecs
 import contextlib
+import csv
+import html
+import io
 import json
 import os
+import re
 import sqlite3
 import time
 from urllib.parse import parse_qs
 
 import datasette.database
 from datasette import hookimpl
+from datasette.utils import tilde_decode
 
 MAX_VALUE_BYTES = 2 * 1024 * 1024  # a 100-page report's text is a few hundred KB
 GENERATORS = {"zeroblob", "randomblob", "printf", "format"}
@@ -105,10 +111,77 @@ def _is_custom_sql(scope) -> bool:
 def _refuse(status: int, message: str, scope) -> tuple[dict, dict]:
     wants_json = scope["path"].endswith(".json")
     body = (json.dumps({"ok": False, "error": message, "status": status}, ensure_ascii=False) if wants_json
-            else f"<!DOCTYPE html><meta charset=utf-8><title>{status}</title><p>{message}</p>").encode("utf-8")
+            else f"<!DOCTYPE html><meta charset=utf-8><title>{status}</title><p>{html.escape(message)}</p>").encode("utf-8")
     kind = b"application/json; charset=utf-8" if wants_json else b"text/html; charset=utf-8"
     return ({"type": "http.response.start", "status": status, "headers": [(b"content-type", kind)] + HEADERS},
             {"type": "http.response.body", "body": body})
+
+
+FORMULA = re.compile(r"[=+\-@\t\r]")
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def neutralised(cell: str) -> str:
+    """A CSV cell a spreadsheet would run as a formula (=, +, -, @, tab, carriage return first),
+    with a ' before it, the OWASP way; numbers such as -5 stay numbers."""
+    return "'" + cell if FORMULA.match(cell) and not NUMBER.fullmatch(cell) else cell
+
+
+class CsvNeutraliser:
+    """Rewrites a CSV response as it streams: whole records only (a quoted field may hold line
+    breaks), each cell neutralised."""
+
+    def __init__(self):
+        self.pending, self.started = "", False
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def feed(self, data: bytes, last: bool = False) -> bytes:
+        text = self.pending + self.decoder.decode(data, final=last)
+        head = ""
+        if not self.started and text:
+            self.started = True
+            if text.startswith("\ufeff"):  # the byte-order mark of _bom=1 stays first
+                head, text = "\ufeff", text[1:]
+        end = len(text) if last else _last_record_end(text)
+        self.pending = text[end:]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        for row in csv.reader(io.StringIO(text[:end], newline="")):
+            writer.writerow([neutralised(cell) for cell in row])
+        return (head + out.getvalue()).encode("utf-8")
+
+
+def _last_record_end(text: str) -> int:
+    """Where the last complete record of `text` ends: after its last line break outside quotes."""
+    quoted, end = False, 0
+    for position, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == "\n" and not quoted:
+            end = position + 1
+    return end
+
+
+def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(k.lower() == b"content-type" and b"json" in v.lower() for k, v in headers)
+
+
+async def _unknown_sort_column(datasette, scope) -> str | None:
+    """A table page's _sort or _sort_desc naming no column of the table (Datasette answers 500)."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    wanted = query.get("_sort", []) + query.get("_sort_desc", [])
+    parts = scope["path"].strip("/").split("/")
+    if not wanted or len(parts) != 2:
+        return None
+    database, table = tilde_decode(parts[0]), tilde_decode(re.sub(r"\.(json|csv)$", "", parts[1]))
+    try:
+        db = datasette.get_database(database)
+    except KeyError:
+        return None
+    if not (await db.table_exists(table) or table in await db.view_names()):
+        return None
+    columns = set(await db.table_columns(table)) | {"rowid"}
+    return next((column for column in wanted if column not in columns), None)
 
 
 @hookimpl
@@ -131,13 +204,24 @@ def asgi_wrapper(datasette):
             if is_sql and b"_stream=" in scope.get("query_string", b""):
                 return await refuse(400, "Results of custom SQL cannot be streamed; page through them with "
                                          "LIMIT and OFFSET, or stream a table (its .csv with _stream=1).")
+            unknown = await _unknown_sort_column(datasette, scope)
+            if unknown:
+                return await refuse(400, f"There is no column {unknown!r} to sort by.")
             held = {}
 
             async def bounded_send(event):
                 if event["type"] == "http.response.start":
-                    held["start"] = dict(event, headers=[h for h in event.get("headers", [])
-                                                         if h[0].lower() not in dict(HEADERS)] + HEADERS)
+                    headers = [h for h in event.get("headers", []) if h[0].lower() not in dict(HEADERS)]
+                    if not _is_json(headers):  # CORS is for the JSON API: pages, CSV and files stay same-origin
+                        headers = [h for h in headers if h[0].lower() != b"access-control-allow-origin"]
+                    held["start"] = dict(event, headers=headers + HEADERS)
+                    kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                    if event.get("status") == 200 and (b"csv" in kind or path.endswith(".csv") and b"text/plain" in kind):
+                        held["csv"] = CsvNeutraliser()
+                        held["start"]["headers"] = [h for h in held["start"]["headers"] if h[0].lower() != b"content-length"]
                     return
+                if event["type"] == "http.response.body" and "csv" in held:
+                    event = dict(event, body=held["csv"].feed(event.get("body", b""), last=not event.get("more_body")))
                 if "start" in held:
                     start = held.pop("start")
                     if not event.get("more_body") and len(event.get("body", b"")) > MAX_RESPONSE_BYTES:

@@ -1,0 +1,133 @@
+"""Files and sidecars that lie or attack (issue 26, second round): a corpus of them builds to
+completion, each one a build_issues row, and every good report is built."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import time
+
+import pytest
+
+import build
+from conftest import ROOT
+
+GOOD = (ROOT / "reports/017_pingtan_zone_2022.txt").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    root = tmp_path_factory.mktemp("files")
+    corpus, outside = root / "corpus", root / "outside"
+    corpus.mkdir()
+    outside.mkdir()
+    (corpus / "good.txt").write_bytes(GOOD)
+    os.mkfifo(corpus / "fifo.txt")  # read, it would wait forever for a writer
+    with open(corpus / "sparse.txt", "wb") as f:  # says 3 GB, holds nothing
+        f.truncate(3 * 2**30)
+    (outside / "secret.txt").write_bytes(GOOD.replace("平潭".encode(), "机密".encode()))
+    os.link(outside / "secret.txt", corpus / "linked.txt")  # a hard link to a file elsewhere on the machine
+    os.link(corpus / "good.txt", corpus / "good-again.txt")  # both names in the corpus: read (once)
+    try:
+        os.mknod(corpus / "zero.txt", stat.S_IFCHR | 0o644, os.makedev(1, 5))  # /dev/zero: never ends
+        device = True
+    except (PermissionError, OSError):
+        device = False
+    # sidecars: nested 100,000 deep; a lone surrogate; a list where text goes; a good one
+    for name in ("deep", "surrogate", "types", "fine"):
+        (corpus / f"{name}.txt").write_bytes(GOOD.replace(b"2022", b"2021") + f"\n{name}\n".encode())  # four files
+    (corpus / "deep.meta.json").write_text("[" * 100_000 + "]" * 100_000)
+    (corpus / "surrogate.meta.json").write_text('{"title": "\\ud800", "source_url": "https://x.gov.cn/s.htm"}')
+    (corpus / "types.meta.json").write_text(json.dumps({"agency": ["x"], "year": {"a": 1},
+                                                        "source_url": "https://x.gov.cn/t.htm"}))
+    (corpus / "fine.meta.json").write_text(json.dumps({"source_url": "https://x.gov.cn/f.htm"}))
+    # a manifest row with a field more than its header
+    (corpus / "manifest.csv").write_text("path,source_url\ngood.txt,https://x.gov.cn/g.htm,extra\n", encoding="utf-8")
+    db_path = root / "h.db"
+    started = time.monotonic()
+    code = build.main(["--db", str(db_path), "--jobs", "1", str(corpus)])
+    elapsed = time.monotonic() - started
+    db = sqlite3.connect(db_path)
+    yield code, elapsed, db, device
+    db.close()
+
+
+def issues_of(db, path: str) -> list[str]:
+    return [m for (m,) in db.execute("select message from build_issues where source_path = ?", [path])]
+
+
+def test_the_build_finishes_quickly_and_builds_every_good_report(hostile):
+    code, elapsed, db, _ = hostile
+    assert code == 0 and elapsed < 60
+    built = {r for (r,) in db.execute("select source_path from reports")}
+    assert {"good.txt", "deep.txt", "surrogate.txt", "types.txt", "fine.txt"} <= built
+    assert not built & {"fifo.txt", "sparse.txt", "linked.txt", "zero.txt"}
+    assert not db.execute("select count(*) from reports where text like '%机密%'").fetchone()[0]
+
+
+@pytest.mark.parametrize("path,words", [("fifo.txt", "a FIFO"), ("sparse.txt", "3072 MB, over the 50 MB limit"),
+                                        ("linked.txt", "a hard link to a file outside the corpus")])
+def test_a_file_that_lies_about_itself_is_one_error_row(hostile, path, words):
+    _, _, db, _ = hostile
+    [message] = issues_of(db, path)
+    assert words in message
+
+
+def test_a_device_is_not_read(hostile):
+    _, _, db, device = hostile
+    if not device:
+        pytest.skip("this machine does not let the tests make a device node")
+    [message] = issues_of(db, "zero.txt")
+    assert "a character device" in message
+
+
+def test_bad_sidecars_and_manifest_rows_are_one_row_each_and_the_report_builds_without_them(hostile):
+    _, _, db, _ = hostile
+    [deep] = issues_of(db, "deep.meta.json")
+    assert "nested too deep" in deep
+    [surrogate] = issues_of(db, "surrogate.meta.json")
+    assert surrogate.startswith("surrogate.meta.json: title is not text")
+    assert len(issues_of(db, "types.meta.json")) == 2  # agency, year
+    [extra] = issues_of(db, "manifest.csv")
+    assert "line 2 has more fields than the header" in extra
+    urls = dict(db.execute("select source_path, source_url from reports"))
+    # what fitted is kept: the good URLs of the bad sidecars and of the manifest row
+    assert urls["surrogate.txt"] == "https://x.gov.cn/s.htm" and urls["types.txt"] == "https://x.gov.cn/t.htm"
+    assert urls["good.txt"] == "https://x.gov.cn/g.htm" and urls["fine.txt"] == "https://x.gov.cn/f.htm"
+    assert db.execute("select agency from reports where source_path = 'types.txt'").fetchone()[0] != "x"
+
+
+# --- the site ---------------------------------------------------------------------------------------
+
+def test_sorting_by_a_column_that_is_not_there_is_a_400_that_says_so(get):
+    page = get("/ogi/reports", _sort="<script>alert(1)</script>")
+    assert page.status_code == 400 and "<script>alert" not in page.text and "&lt;script&gt;" in page.text
+    answer = get("/ogi/metrics.json", _sort_desc="nope")
+    assert answer.status_code == 400 and answer.json()["error"] == "There is no column 'nope' to sort by."
+    assert get("/ogi/reports.json", _sort="year", _shape="array", _size="1").status_code == 200
+    assert get("/ogi/audits.json", _sort="status", _shape="array", _size="1").status_code == 200  # a view
+
+
+def test_cors_is_for_the_json_api_only(get):
+    assert get("/ogi/reports.json", _shape="array", _size="1").headers.get("access-control-allow-origin") == "*"
+    assert get("/report/017_pingtan_zone_2022.json").headers.get("access-control-allow-origin") == "*"
+    for path in ("/ogi/reports", "/ogi/reports.csv", "/report/017_pingtan_zone_2022", "/"):
+        assert "access-control-allow-origin" not in get(path).headers, path
+
+
+def test_no_csv_the_site_serves_carries_a_formula(get):
+    """Cells a spreadsheet would run (=, +, -, @, tab or carriage return first) get a ' first;
+    numbers stay numbers, a line break inside a quoted cell stays inside it."""
+    import csv
+    import io
+
+    sql = ("select '=HYPERLINK(\"http://x\")' as a, '-5' as b, '+1-2' as c, '@SUM(A1)' as d, char(9) || 'tab' as e, "
+           "'line one' || char(10) || '=two' as f, '安全' as g, -3.5 as h")
+    rows = list(csv.reader(io.StringIO(get("/ogi.csv", sql=sql).text, newline="")))
+    assert rows == [["a", "b", "c", "d", "e", "f", "g", "h"],
+                    ["'=HYPERLINK(\"http://x\")", "-5", "'+1-2", "'@SUM(A1)", "'\ttab", "line one\n=two", "安全", "-3.5"]]
+    with_bom = get("/ogi/reports.csv", _bom="1", _size="3", _col="title")
+    assert with_bom.content.startswith("\ufeff".encode()) and len(list(csv.reader(io.StringIO(with_bom.text)))) == 4
+    assert get("/ogi/reports.csv", _sort="nope").status_code == 400  # an error stays an error page
