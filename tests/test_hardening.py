@@ -131,3 +131,40 @@ def test_no_csv_the_site_serves_carries_a_formula(get):
     with_bom = get("/ogi/reports.csv", _bom="1", _size="3", _col="title")
     assert with_bom.content.startswith("\ufeff".encode()) and len(list(csv.reader(io.StringIO(with_bom.text)))) == 4
     assert get("/ogi/reports.csv", _sort="nope").status_code == 400  # an error stays an error page
+
+
+def test_a_query_string_that_asks_too_much_is_refused_at_once(get):
+    import time
+
+    many = "&".join(f"x{n}=1" for n in range(3000))  # Datasette parsed it 1,023 times: 24 s of one core
+    started = time.monotonic()
+    answer = get(f"/ogi/labels?{many}")
+    assert answer.status_code == 400 and "100 parameters" in answer.text and time.monotonic() - started < 2
+    facets = "&".join(["_facet=agency"] * 50)  # each computed again: 200 took 18 s, and 3,000 18 minutes
+    answer = get(f"/ogi/reports?{facets}")
+    assert answer.status_code == 400 and "10 facets" in answer.text
+    assert get("/ogi/reports?_facet=agency&_facet=year").status_code == 200
+
+
+def test_where_is_custom_sql(get):
+    """_where= runs the visitor's SQL as ?sql= does, so it waits its turn as ?sql= does (one at a
+    time) and cannot be streamed either."""
+    answer = get("/ogi/reports.csv?_where=1%3D1&_stream=1")
+    assert answer.status_code == 400 and "cannot be streamed" in answer.text
+    assert get("/ogi/reports.json?_where=year%3D2021&_shape=array").status_code == 200
+
+
+def test_the_page_cache_counts_keys_and_headers_not_just_bodies():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ogi_cache", ROOT / "plugins/ogi_cache.py")
+    cache = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cache)
+    pages = cache.Pages(budget=10 * 2**20)
+    for n in range(300):  # a unique 1 MB Host header each, a small page
+        pages.put((b"/", b"", b"h" * 2**20 + str(n).encode(), b"http"), 200, [(b"etag", b"x")], b"<p>hi</p>")
+    # a key of a megabyte is larger than an entry may be: none was kept
+    assert pages.size == 0 and not pages.entries
+    for n in range(3000):
+        pages.put((b"/ogi/reports", f"q={n}".encode() * 500, b"127.0.0.1", b"http"), 200, [], b"x" * 1000)
+    assert pages.size <= 10 * 2**20 and sum(e[3] for e in pages.entries.values()) == pages.size
