@@ -179,6 +179,14 @@ def _last_record_end(text: str) -> int:
     return end
 
 
+class ResponseTooLarge(Exception):
+    """Raised into the app from send(): a streamed response past the cap stops being made."""
+
+
+# The last line of a streamed response cut at the cap (a CSV's reader sees it as a last row).
+TRUNCATED = f"\r\n# truncated at {MAX_RESPONSE_BYTES // 2**20} MB: ask for fewer rows\r\n".encode()
+
+
 def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
     return any(k.lower() == b"content-type" and b"json" in v.lower() for k, v in headers)
 
@@ -248,16 +256,23 @@ def asgi_wrapper(datasette):
                         return await refuse(400, f"The response would be larger than {MAX_RESPONSE_BYTES // 2**20} MB; "
                                                  "ask for fewer rows or shorter values.")
                     await send(start)
+                held["sent"] = held.get("sent", 0) + len(event.get("body", b""))
+                if held["sent"] > MAX_RESPONSE_BYTES:  # a streamed response: it ends here, and so does its work
+                    await send({"type": "http.response.body", "body": TRUNCATED, "more_body": False})
+                    raise ResponseTooLarge
                 await send(event)
 
             if not is_sql:
-                return await app(scope, receive, bounded_send)
+                with contextlib.suppress(ResponseTooLarge):
+                    await app(scope, receive, bounded_send)
+                return
             try:
                 await asyncio.wait_for(custom_sql.acquire(), CUSTOM_SQL_WAIT)
             except asyncio.TimeoutError:
                 return await refuse(503, "Other custom SQL queries are running; try again in a few seconds.")
             try:
-                await app(scope, receive, bounded_send)
+                with contextlib.suppress(ResponseTooLarge):
+                    await app(scope, receive, bounded_send)
             finally:
                 custom_sql.release()
         return guarded
