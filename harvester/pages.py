@@ -98,8 +98,13 @@ def absolute(href: str | None, base: str) -> str | None:
     href = (href or "").strip()
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
         return None
-    url = urldefrag(urljoin(base, href))[0]
-    return url if urlsplit(url).scheme in ("http", "https") else None
+    try:
+        url = urldefrag(urljoin(base, href))[0]
+        parts = urlsplit(url)
+        parts.port  # (raises for a port that is not a number)
+    except ValueError:  # http://[broken/…: a link no browser could follow
+        return None
+    return url if parts.scheme in ("http", "https") and parts.hostname else None
 
 
 def _item_text(link) -> str:

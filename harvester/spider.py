@@ -10,6 +10,7 @@ Every failure (DNS, 4xx, 5xx, timeout, redirect loop, robots.txt, over-size) com
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from time import time
@@ -125,6 +126,19 @@ class StateCacheStorage:
                                           "body": response.body, "stored_at": time()}, pk="fingerprint")
 
 
+def recorded(callback):
+    """A callback whose unexpected error (a page no rule foresaw) is one event, like any failure,
+    instead of a line in Scrapy's log and a document silently missing."""
+    @functools.wraps(callback)
+    def safely(self, response: Response):
+        try:
+            yield from callback(self, response)
+        except Exception as e:  # noqa: BLE001 (one page's surprise must not pass unrecorded)
+            yield self._event(response.meta.get("column_url"), listed(response.request), "error",
+                              f"{type(e).__name__}: {e}"[:300])
+    return safely
+
+
 def listed(request: scrapy.Request) -> str:
     """The URL an entry was listed under, before any redirect."""
     return request.meta.get("redirect_urls", [request.url])[0]
@@ -192,6 +206,7 @@ class ReportColumnSpider(scrapy.Spider):
 
     # --- list pages ----------------------------------------------------------------------------
 
+    @recorded
     def parse_list(self, response: Response):
         column = response.meta["column_url"]
         profile = self._profile(response.url)
@@ -214,6 +229,7 @@ class ReportColumnSpider(scrapy.Spider):
             yield self._request(urljoin(column, spec["url"].format(page=first)), self.parse_json_list, column,
                                 {"page": first})
 
+    @recorded
     def parse_json_list(self, response: Response):
         column = response.meta["column_url"]
         profile = self._profile(column)
@@ -247,6 +263,7 @@ class ReportColumnSpider(scrapy.Spider):
 
     # --- detail pages and files --------------------------------------------------------------
 
+    @recorded
     def parse_detail(self, response: Response):
         column, meta = response.meta["column_url"], response.meta
         profile = self._profile(response.url)
@@ -279,6 +296,7 @@ class ReportColumnSpider(scrapy.Spider):
                                                              "handle_httpstatus_list": [304]},
                              headers=self.keeper.validators(url))
 
+    @recorded
     def parse_file(self, response: Response):
         column, meta = response.meta["column_url"], response.meta
         if response.status == 304:

@@ -117,6 +117,13 @@ def test_a_detail_page_gives_its_metadata_and_attachments():
     assert pages.read_detail(empty, "http://x.gov.cn/art/1.html", PROFILE).agency is None
 
 
+def test_links_no_browser_could_follow_are_not_entries():
+    page = ('<ul><li><a href="http://[broken/2023.html">某局2023年政府信息公开工作年度报告</a></li>'
+            '<li><a href="http://x.gov.cn:port/2022.html">某局2022年政府信息公开工作年度报告</a></li>'
+            '<li><a href="/2021.html">某局2021年政府信息公开工作年度报告</a></li></ul>')
+    assert [e.url for e in pages.list_entries(page, "http://x.gov.cn/nb/", PROFILE)] == ["http://x.gov.cn/2021.html"]
+
+
 def test_files_are_known_by_their_bytes_and_kept_under_their_host():
     assert pages.file_kind(b"%PDF-1.7\n", "http://x/a.htm") == "pdf"
     assert pages.file_kind(b"\xd0\xcf\x11\xe0rest", "http://x/a.wps") == "wps"
