@@ -163,11 +163,27 @@ def prepare_jinja2_environment(env):
     env.filters["spam_marked"] = spam_marked
 
 
+async def serve_as_ogi(datasette) -> None:
+    """A database built under another name (build.py --db other.db, as the README shows) is
+    served as "ogi": the name the pages, the metadata and the canned queries use."""
+    names = [name for name in datasette.databases if not name.startswith("_")]
+    if "ogi" in names or len(names) != 1:
+        return
+    db = datasette.databases[names[0]]
+    if "build_info" not in await db.table_names():  # not a database build.py wrote
+        return
+    datasette.remove_database(names[0])
+    datasette.add_database(db, name="ogi", route="ogi")
+    if datasette.inspect_data and names[0] in datasette.inspect_data:
+        datasette.inspect_data["ogi"] = datasette.inspect_data.pop(names[0])
+
+
 @hookimpl
 def startup(datasette):
     """The row counts of the packed tables' views, recorded by the build, where Datasette looks for
     a table's count (its inspect data): an unfiltered view page never counts a million joined rows."""
     async def inner():
+        await serve_as_ogi(datasette)
         db = datasette.databases.get("ogi")
         if db is None or db.is_mutable or "build_info" not in await db.table_names():
             return

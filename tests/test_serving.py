@@ -143,3 +143,19 @@ def test_the_load_run_goes_to_this_machine_only_and_counts_every_page_type(site)
     assert set(result["by_type"]) == {"home", "report", "table", "search", "json", "query"}
     assert all(figures["n"] > 0 for figures in result["by_type"].values())
     assert result["requests"] == sum(figures["n"] for figures in result["by_type"].values())
+
+
+def test_a_database_built_under_another_name_is_served_as_the_site(built_db, tmp_path):
+    """build.py --db other.db (as the README shows), then served: every page, query and link
+    names the database "ogi", so that is what it is served as."""
+    import shutil
+
+    from conftest import datasette
+
+    other = tmp_path / "other.db"
+    shutil.copy(built_db, other)
+    with datasette(other) as base:
+        assert httpx.get(base + "/", timeout=30).status_code == 200
+        rows = httpx.get(base + "/ogi/reports.json", params={"_shape": "array", "_size": "1"}, timeout=30)
+        assert rows.status_code == 200 and len(rows.json()) == 1
+        assert httpx.get(base + "/report/017_pingtan_zone_2022", timeout=30).status_code == 200
