@@ -43,9 +43,9 @@ REPORT_COLUMNS = ("id, title, agency, province, city, county, region_code, year,
 
 
 async def report_json(datasette, request):
-    """/report/{id}.json: a report's metadata, table 三 and 四 cells (with their spans and a link
-    to each in the text), its checks, its audits, its versions and how much of it was read, in
-    one document."""
+    """/report/{id}.json: a report's metadata, table 三 and 四 cells and its other values (with their
+    spans and a link to each in the text), its sections, checks, audits and versions, how much of
+    it was read, and its text, in one document."""
     report_id = tilde_decode(request.url_vars["id"])
     db = datasette.get_database("ogi")
     found = (await db.execute(f"select {REPORT_COLUMNS} from reports where id = ?", [report_id])).first()
@@ -65,10 +65,15 @@ async def report_json(datasette, request):
         "review_litigation": await rows("select proceeding, result, count, value_raw, source, start, \"end\" "
                                         "from review_litigation where report_id = ?"),
         "checks": await rows("select \"check\", scope, expected, actual, passed, detail from checks where report_id = ?"),
+        "metrics": await rows("select id, metric, label, value, value_raw, unit, source, approximate, part_of, page, "
+                              "start, \"end\" from metrics where report_id = ? order by start"),
+        "sections": await rows("select id, level, number, heading, key, page, start, \"end\" from sections "
+                               "where report_id = ? order by start"),
         "audits": await rows("select indicator, status, value, detail, rule, start, \"end\" from audits "
                              "where report_id = ?"),
         "versions": await rows("select version, sha256, fetched_at, source_url from report_versions where report_id = ? "
                                "order by version"),
+        "text": (await db.execute("select text from reports where id = ?", [report_id])).first()[0],
     }, headers={"Access-Control-Allow-Origin": "*"})
 
 

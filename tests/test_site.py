@@ -290,6 +290,13 @@ def test_report_json_has_metadata_tables_checks_and_reading(get, db):
     [(text,)] = db.execute("select text from reports where id = '003_85b1cd000e56671f'").fetchall()
     assert text[total["start"]:total["end"]] == "139" and total["link"].startswith("http")
     assert len(document["review_litigation"]) == 15 and document["checks"]
+    assert document["text"] == text
+    metrics = db.execute("select count(*) from metrics where report_id = '003_85b1cd000e56671f'").fetchone()[0]
+    assert len(document["metrics"]) == metrics and all(text[m["start"]:m["end"]] == m["value_raw"] or m["value_raw"]
+                                                      is None for m in document["metrics"])
+    sections = db.execute("select count(*) from sections where report_id = '003_85b1cd000e56671f'").fetchone()[0]
+    assert len(document["sections"]) == sections
+    assert '/report/003_85b1cd000e56671f.json"' in get("/report/003_85b1cd000e56671f").text  # the page's JSON link
     assert get("/report/no-such-report.json").status_code == 404
 
 
