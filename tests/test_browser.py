@@ -140,3 +140,15 @@ def test_the_report_builder_draws_its_chart_and_offers_csv(chromium, site, width
     assert download.value.suggested_filename.endswith(".csv")
     tab.screenshot(path=str(SHOTS / f"compare-{width}.png"), full_page=True)
     tab.close()
+
+
+def test_a_page_with_no_rows_runs_its_scripts_without_error(chromium, site):
+    """datasette-vega puts its chart panel before the results table; with no rows there was none
+    (TypeError: Cannot read properties of null)."""
+    tab = new_tab(chromium, 1280)
+    errors = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.goto(site + "/ogi/checks?check=cross_year&passed=0")
+    tab.wait_for_timeout(800)
+    tab.close()
+    assert errors == []
