@@ -226,3 +226,16 @@ def test_an_update_copies_the_database_byte_for_byte(tmp_path, size):
     target.write_bytes(b"left over from before")
     store.copy_uncached(source, target)
     assert target.read_bytes() == source.read_bytes()
+
+
+def test_the_readmes_search_works_in_a_downloaded_database(db):
+    """The bigram phrase the README shows finds, with plain SQLite (no site functions), the
+    sections whose text holds the word, and only those (spaces and line breaks inside it aside)."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    sql = re.search(r"```sql\n(select s\.report_id.*?);", readme, re.S).group(1)
+    found = {rowid for (rowid,) in db.execute(sql.replace("s.report_id, s.heading", "s.rowid"))}
+    texts = {rowid: re.sub(r"\s+", "", text) for rowid, text in db.execute("select rowid, text from sections")}
+    # (the index reads traditional characters as simplified: a 繁體 mirror's 不予公開 is found too)
+    assert found and found == {rowid for rowid, text in texts.items() if "不予公开" in text or "不予公開" in text}
