@@ -68,17 +68,26 @@ class _Handler(BaseHTTPRequestHandler):
             site.requests[self.path] += 1
             site.in_flight += 1
             site.most_in_flight = max(site.most_in_flight, site.in_flight)
+        self.counted = True
         try:
             self._answer(site)
         except (BrokenPipeError, ConnectionResetError):
             pass
         finally:
+            self._done(site)
+
+    def _done(self, site: Site) -> None:
+        """No longer in flight: called before the answer is written, so that a client that has
+        its answer and asks again is never counted twice (it did, now and then, on a busy machine)."""
+        if self.counted:
+            self.counted = False
             with site.lock:
                 site.in_flight -= 1
 
     def _answer(self, site: Site) -> None:
         found = site.resource(self.path)
         time.sleep(site.latency + (found.delay if found else 0))
+        self._done(site)
         if found is None:
             found = Resource("<html><body><h1>404 Not Found</h1></body></html>".encode(), status=404)
         status = found.status
