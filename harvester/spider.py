@@ -17,6 +17,7 @@ from time import time
 from urllib.parse import urljoin
 
 import scrapy
+from scrapy.core.downloader import Downloader
 from scrapy.exceptions import (CannotResolveHostError, DontCloseSpider, DownloadCancelledError,
                                DownloadConnectionRefusedError, DownloadTimeoutError, IgnoreRequest)
 from scrapy.extensions.httpcache import RFC2616Policy
@@ -28,10 +29,6 @@ from twisted.internet.error import (ConnectionRefusedError, DNSLookupError, TCPT
 from harvester import pages, state
 
 MAX_BYTES = 50 * 1024 * 1024  # the build's own cap on a file
-# Scrapy 2.19 with DOWNLOAD_DELAY 0 starts every request queued for a host at once: it counts the
-# host's free places before the downloads it has scheduled take theirs (seen here: 9 at a time
-# with a limit of 2). Any delay makes it take one request, then look again.
-MIN_DELAY = 0.01
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,8 @@ def crawl_settings(out: str, polite: dict, redis_url: str | None = None, job: st
         # Requests in flight over all hosts; on a shared queue also how many one machine takes at a time.
         "CONCURRENT_REQUESTS": polite["concurrency"],
         "CONCURRENT_REQUESTS_PER_DOMAIN": polite["per_host"],
-        "DOWNLOAD_DELAY": max(polite["delay"], MIN_DELAY),
+        "DOWNLOAD_DELAY": polite["delay"],
+        "DOWNLOADER": "harvester.spider.PoliteDownloader",
         "DOWNLOAD_DELAY_JITTER": 0.5 if polite["delay"] > 0 else 0,
         "AUTOTHROTTLE_ENABLED": polite["delay"] > 0,
         "AUTOTHROTTLE_START_DELAY": max(polite["delay"], 0.1),
@@ -81,6 +79,17 @@ def crawl_settings(out: str, polite: dict, redis_url: str | None = None, job: st
                      "SCHEDULER_DUPEFILTER_KEY": f"ogi-harvest:{job}:seen",
                      "SCHEDULER_PERSIST": True, "REDIS_URL": redis_url}
     return settings
+
+
+class PoliteDownloader(Downloader):
+    """Scrapy's downloader, with a host's places taken when its downloads are scheduled. Scrapy
+    2.19 counts a host's free places before the downloads it has scheduled start and take theirs:
+    with no delay it started every request queued for a host at once (seen here: 9 at a time with
+    a limit of 2), and with a short one, now and then one too many on a busy machine."""
+
+    def _wait_for_download(self, slot, request, queue_dfd):
+        slot.transferring.add(request)  # (the download removes it when it ends, as it always has)
+        return super()._wait_for_download(slot, request, queue_dfd)
 
 
 class Revalidate(RFC2616Policy):
