@@ -302,11 +302,19 @@ def _label(token: Token) -> str:
 
 # --- the tables ------------------------------------------------------------------
 
+@functools.cache
+def caption_pattern(caption: str) -> re.Pattern:
+    """A table 二 caption in any of the ways reports write it (tables.yml: table2.caption):
+    第二十条第(一)项, 二十条(一)项, 第二十条〔一〕项…"""
+    item = re.search(r"\((.+?)\)", squash(caption)).group(1)
+    return re.compile(data.load("tables")["tables"]["table2"]["caption"].format(item=re.escape(item)))
+
+
 def read_table2(text: str, region: Region, layout: dict, stated: frozenset[int] = frozenset()) -> list[Metric]:
     """Table 二's rows; `stated` holds the numbers the report states outside its tables."""
     tokens = tokenize(text, region.start, region.end)
     captions = [(i, sub) for i, t in enumerate(tokens) if t.kind == "label"
-                for sub in layout["table2"] if squash(sub["caption"]) in squash(t.text)]
+                for sub in layout["table2"] if caption_pattern(sub["caption"]).search(squash(t.text))]
     # Each row is looked for under every caption: PDF extraction can move a row below
     # the next caption, and row labels (规章, 行政许可…) name their sub-table anyway.
     sub_of = {id(row): sub for sub in layout["table2"] for row in sub["rows"]}

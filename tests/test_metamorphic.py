@@ -59,3 +59,20 @@ def test_a_variant_gives_back_the_same_figures(family, perturbation):
                             f"{len(wrong_review)} of {len(made.review)} table 四 cells differ, e.g. "
                             f"{list(wrong.items())[:3]} {list(wrong_review.items())[:2]}")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", ["003_85b1cd000e56671f.txt", "017_pingtan_zone_2022.txt", "020_pingtan_zone_2025.txt"])
+@pytest.mark.parametrize("form", ["二十条({item})项", "第二十条〔{item}〕项", "第二十条第{item}项", "第二十条 第（ {item} ）项"])
+def test_table_2_captions_written_other_ways_read_the_same(name, form):
+    """Table 二's captions as reports write them: without 第, in other brackets or none, spaced."""
+    import re
+
+    text = (ROOT / "reports" / name).read_text(encoding="utf-8")
+    original = parsers.parse_report(name, text.encode("utf-8"))
+    table2 = sorted((m.metric, m.cell.value) for m in original.metrics if m.source == "table" and "." in m.metric)
+    assert table2, "the report's table 二 is read"
+    changed = re.sub(r"第二十条第\s*[(（]\s*([一二三四五六七八九十]+)\s*[)）]\s*项",
+                     lambda m: form.format(item=m.group(1)), text)
+    assert changed != text
+    variant_ = parsers.parse_report(name, changed.encode("utf-8"))
+    assert sorted((m.metric, m.cell.value) for m in variant_.metrics if m.source == "table" and "." in m.metric) == table2
