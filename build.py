@@ -42,6 +42,7 @@ from typing import NamedTuple
 import sqlite_utils
 
 import store
+from parsers import pipeline
 from parsers.batch import Job, Parsed, limit_worker_memory, parse_file
 from parsers.model import Issue
 from parsers.decode import MAX_BYTES, format_of, sha256
@@ -131,6 +132,7 @@ def readable_name(path: str) -> tuple[str, str | None]:
 
 SIDECAR = ".meta.json"  # NAME.meta.json beside NAME.pdf
 MANIFEST = "manifest.csv"  # one row per report file: path, source_url, agency, year, title, published_date
+SIDECAR_LIMIT = 1024 * 1024  # a sidecar larger than this is not metadata (a manifest may be 50 MB)
 
 
 def is_manifest(path: str) -> bool:
@@ -192,7 +194,8 @@ def load_given(files: list[tuple[str, str]]) -> tuple[dict[str, tuple[dict, str]
                     problems.append(issue(path, None, "warning", f"line {line} has more fields than the header; "
                                                                  "the extra ones are ignored"))
                 if isinstance(row.get("path"), str) and row["path"].strip():
-                    values, dropped = checked_given({k: v for k, v in row.items() if k != "path" and v is not None})
+                    fields = {k: v for k, v in row.items() if k != "path" and v is not None}
+                    values, dropped = pipeline.checked_given(fields)
                     problems += [issue(path, None, "warning", f"line {line}: {d}") for d in dropped]
                     given[folder + row["path"].strip()] = (values, path)
     for file, path in sidecars:
@@ -205,50 +208,11 @@ def load_given(files: list[tuple[str, str]]) -> tuple[dict[str, tuple[dict, str]
                 why = getattr(e, "strerror", None) or ("it is nested too deep" if isinstance(e, RecursionError) else e)
                 problems.append(issue(path, None, "warning", f"the sidecar cannot be read ({why}); ignored"))
                 continue
-            values, dropped = checked_given(values)
+            values, dropped = pipeline.checked_given(values)
             problems += [issue(path, None, "warning", d) for d in dropped]
             for report_path in reports_by_stem.get(path[: -len(SIDECAR)], []):
                 given[report_path] = (values, path)  # a sidecar beats the manifest
     return given, problems
-
-
-SIDECAR_LIMIT = 1024 * 1024  # a sidecar larger than this is not metadata (a manifest may be 50 MB)
-# What given metadata may hold: text fields, a year, and the harvester's lists (versions, also_at).
-GIVEN_TEXT = {"source_url", "agency", "title", "published_date", "list_url", "index_number", "fetched_at", "sha256",
-              "etag", "last_modified", "column_url", "column_agency", "column_region_code"}
-MAX_GIVEN_TEXT = 2000
-
-
-def _fits(value, depth: int = 0) -> bool:
-    """JSON of plain values: short text that is real Unicode (no lone surrogate), numbers, and
-    lists or objects of them two levels deep at most."""
-    if isinstance(value, str):
-        return len(value) <= MAX_GIVEN_TEXT and not any("\ud800" <= c <= "\udfff" for c in value)
-    if value is None or isinstance(value, (bool, int, float)):
-        return True
-    if isinstance(value, (list, dict)) and depth < 2 and len(value) <= 1000:
-        items = value.values() if isinstance(value, dict) else value
-        return all(isinstance(k, str) for k in (value if isinstance(value, dict) else [])) and \
-            all(_fits(v, depth + 1) for v in items)
-    return False
-
-
-def checked_given(values: dict) -> tuple[dict, list[str]]:
-    """Metadata from a sidecar or manifest row, each field checked (type, length, Unicode,
-    nesting); what does not fit is left out and said, and the report still builds."""
-    kept, dropped = {}, []
-    for name, value in values.items():
-        if not isinstance(name, str) or not _fits(name):
-            dropped.append("a field name that is not text was ignored")
-        elif name in GIVEN_TEXT and not (isinstance(value, str) and _fits(value)):
-            dropped.append(f"{name} is not text (at most {MAX_GIVEN_TEXT} characters of valid Unicode); ignored")
-        elif name == "year" and not (type(value) is int or isinstance(value, str) and value.strip().isdigit()):
-            dropped.append(f"year {str(value)[:40]!r} is not a year; ignored")
-        elif not _fits(value):
-            dropped.append(f"{name} holds more than plain values; ignored")
-        else:
-            kept[name] = value
-    return kept, dropped
 
 
 def assign_ids(files: list[tuple[str, str]]) -> tuple[dict[str, str], list[dict]]:

@@ -107,7 +107,7 @@ def absolute(href: str | None, base: str) -> str | None:
     return url if parts.scheme in ("http", "https") and parts.hostname else None
 
 
-def _item_text(link) -> str:
+def _item_text(link, profile: dict) -> str:
     """The text of the list item a link sits in (li, tr, dl…), for its date."""
     element = link
     for _ in range(3):
@@ -115,13 +115,9 @@ def _item_text(link) -> str:
         if parent is None:
             break
         element = parent
-        if element.tag in ("li", "tr", "dl", "p") or iso_date_any(element.text_content()):
+        if element.tag in ("li", "tr", "dl", "p") or iso_date(element.text_content(), profile):
             break
     return element.text_content()
-
-
-def iso_date_any(text: str) -> bool:
-    return bool(re.search(r"(19|20)\d{2}[-./年]\d{1,2}[-./月]\d{1,2}", text))
 
 
 def list_entries(html: str | bytes, page_url: str, profile: dict) -> list[Entry]:
@@ -142,7 +138,7 @@ def list_entries(html: str | bytes, page_url: str, profile: dict) -> list[Entry]
         if not url or url in seen or not title or not is_report_title(title, profile):
             continue
         seen.add(url)
-        date = iso_date(_item_text(link).replace(title, " "), profile)
+        date = iso_date(_item_text(link, profile).replace(title, " "), profile)
         entries.append(Entry(url, title, date, page_url))
     return entries
 

@@ -16,8 +16,8 @@ import hashlib
 import re
 import struct
 
-from . import agencies, data
-from .model import Audit, Fingerprint, ParsedReport
+from . import agencies, data, document
+from .model import Audit, Fingerprint, ParsedReport, Section
 
 PASS, FAIL, UNCERTAIN, NOT_ASSESSABLE = "pass", "fail", "uncertain", "not_assessable"
 
@@ -63,18 +63,10 @@ def deadline(year: int, kind: str | None) -> tuple[datetime.date, str] | None:
     return datetime.date(year + 1, found["month"], found["day"]), _rule(found["rule"])
 
 
-def date_span(text: str, iso: str) -> tuple[int, int] | None:
-    """Where the text writes a date (2024年1月19日, 2024-01-19, 2024.1.19): its last mention."""
-    year, month, day = (int(p) for p in iso.split("-"))
-    pattern = rf"{year}\s*[年.\-/]\s*0?{month}\s*[月.\-/]\s*0?{day}\s*日?"
-    found = list(re.finditer(pattern, text))
-    return (found[-1].start(), found[-1].end()) if found else None
-
-
-def _iso(value: str | None) -> str | None:
-    """A date as YYYY-MM-DD, or None when it is not a real one (2024-13-45)."""
+def _iso(value) -> str | None:
+    """A date as YYYY-MM-DD, or None when it is not a real one (2024-13-45, a number, nothing)."""
     try:
-        return datetime.date.fromisoformat(value[:10]).isoformat() if value else None
+        return datetime.date.fromisoformat(value[:10]).isoformat() if isinstance(value, str) else None
     except ValueError:
         return None
 
@@ -103,7 +95,7 @@ def on_time(report: ParsedReport, page_date: str | None, given_date: str | None)
         return Audit("on_time", UNCERTAIN, None, f"{published}发布，机关类别不明（政府部门期限{earliest.isoformat()}，"
                                                  f"人民政府期限{latest.isoformat()}）。", rule)
     if signed:  # the report's own date: its signature, or a publication date the copy kept
-        span = date_span(text, signed)
+        span = document.date_span(text, signed)
         start, end = span if span else (None, None)
         when = datetime.date.fromisoformat(signed)
         if when > latest:
@@ -117,9 +109,15 @@ def on_time(report: ParsedReport, page_date: str | None, given_date: str | None)
 
 # --- complete, consistent, prose and tables, unchanged, clean ------------------------------------
 
+@functools.cache
+def part_words(part: str) -> tuple[str, ...]:
+    """The words that name a part in a heading: the sections' own (document.yml)."""
+    return tuple(next(k["match"] for k in data.load("document")["section_keys"] if k["key"] == part))
+
+
 def _heading_in(part: str, text: str) -> bool:
     """Whether a numbered heading (三、…, （三）…) names the part."""
-    words = "|".join(map(re.escape, rules()["parts"][part]["headings"]))
+    words = "|".join(map(re.escape, part_words(part)))
     return bool(re.search(rf"[一二三四五六七八九十]+\s*[、.．）)]\s*[^。，；\n]{{0,12}}?(?:{words})", text))
 
 
@@ -128,7 +126,7 @@ def _ends_with_its_date(report: ParsedReport) -> bool:
     the top of a saved page that may stop anywhere."""
     meta, text = report.metadata, report.source.text
     date = _iso(meta.published_date) if "published_date" not in report.given else None
-    span = date_span(text, date) if date else None
+    span = document.date_span(text, date) if date else None
     return bool(span) and span[0] >= 0.8 * len(text.rstrip())
 
 
@@ -143,8 +141,8 @@ def complete(report: ParsedReport) -> Audit:
     rule = _rule(required["rule"])
     found = {s.key for s in report.sections if s.key}
     body = report.source.text[meta.body_start:]
-    missing = [rules()["parts"][p]["name"] for p in required["parts"] if p not in found and not _heading_in(p, body)
-               and not (required.get("mentions") and any(w in body for w in rules()["parts"][p]["headings"]))]
+    missing = [rules()["part_names"][p] for p in required["parts"] if p not in found and not _heading_in(p, body)
+               and not (required.get("mentions") and any(w in body for w in part_words(p)))]
     tables_required = meta.year >= 2019  # the 2019 and 2021 formats' tables 二, 三 and 四
     share = (reading.cells_read / reading.cells_expected) if reading and reading.cells_expected else None
     cells = f"，表格单元格读出{reading.cells_read}/{reading.cells_expected}" if share is not None else ""
@@ -225,15 +223,24 @@ SENTENCE = re.compile(r"[^。！？；\n|]+")
 NOT_HAN = re.compile(r"[^\u4e00-\u9fff]+")
 
 
-def sentences(text: str, spans: list[tuple[int, int]]) -> list[str]:
-    """The report's prose sentences (no tables, headings or short fragments), spaces removed."""
+def _line_at(text: str, start: int) -> str:
+    end = text.find("\n", start)
+    return text[start:end if end >= 0 else len(text)]
+
+
+def sentences(text: str, spans: list[tuple[int, int]], sections: list[Section] = ()) -> list[str]:
+    """The report's prose sentences in `spans` (its running text), spaces removed, without short
+    fragments or the sections' heading lines (三、收到和处理政府信息公开申请情况 is every report's)."""
+    headings = {"".join(_line_at(text, s.start).split()) for s in sections}
     found = []
     limit = rules()["original"]["min_sentence_chars"]
     for start, end in spans:
         for piece in SENTENCE.findall(text, start, end):
             # (a piece shorter than the limit cannot hold enough Chinese: most are, and cost nothing)
             if len(piece) >= limit and len(NOT_HAN.sub("", piece)) >= limit:
-                found.append("".join(piece.split()))
+                sentence = "".join(piece.split())
+                if sentence not in headings:
+                    found.append(sentence)
     return found
 
 

@@ -196,6 +196,14 @@ def find_published_date(text: str, all_lines: list[Line]) -> str | None:
     return None
 
 
+def date_span(text: str, iso: str) -> tuple[int, int] | None:
+    """Where the text writes the date `iso` (2024-01-19, 2024年1月19日…), as find_published_date
+    reads dates: its last mention, for a link to it."""
+    folded = fold(text)  # (the same length as the text: its offsets are the text's)
+    found = [m.span() for pattern in (ISO_DATE, CN_DATE) for m in pattern.finditer(folded) if _iso(*m.groups()) == iso]
+    return max(found, default=None)
+
+
 def _iso(year: str, month: str, day: str) -> str | None:
     y, m, d = int(year), int(month), int(day)
     return f"{y:04d}-{m:02d}-{d:02d}" if 1 <= m <= 12 and 1 <= d <= 31 else None

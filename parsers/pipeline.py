@@ -88,18 +88,51 @@ def parse_report(path: str, data: bytes, given: dict | None = None, given_by: st
     report.checks = checks.run(report)
     report.reading = reading.assess(report, found)
     report.issues += report.reading.issues
-    given_date = (given or {}).get("published_date")
-    report.audits = audit.assess(report, extracted.hints.get("published_date"),
-                                 given_date if isinstance(given_date, str) and ISO_DATE.match(given_date) else None)
+    report.audits = audit.assess(report, extracted.hints.get("published_date"), (given or {}).get("published_date"))
     if meta.doc_type == "annual_report":
-        headings = {re.sub(r"\s+", "", text[s.start:text.find("\n", s.start) % (len(text) + 1)])
-                    for s in report.sections}
-        report.fingerprint = audit.fingerprint([line for line in audit.sentences(text, spans) if line not in headings])
+        report.fingerprint = audit.fingerprint(audit.sentences(text, spans, report.sections))
     return report
 
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
-ISO_DATE = re.compile(r"(19|20)\d{2}-\d{2}-\d{2}$")
+
+
+# What given metadata may hold: text fields, a year, and the harvester's lists (versions, also_at).
+GIVEN_TEXT = {"source_url", "agency", "title", "published_date", "list_url", "index_number", "fetched_at", "sha256",
+              "etag", "last_modified", "column_url", "column_agency", "column_region_code"}
+MAX_GIVEN_TEXT = 2000
+
+
+def _fits(value, depth: int = 0) -> bool:
+    """JSON of plain values: short text that is real Unicode (no lone surrogate), numbers, and
+    lists or objects of them two levels deep at most."""
+    if isinstance(value, str):
+        return len(value) <= MAX_GIVEN_TEXT and not any("\ud800" <= c <= "\udfff" for c in value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return True
+    if isinstance(value, (list, dict)) and depth < 2 and len(value) <= 1000:
+        items = value.values() if isinstance(value, dict) else value
+        return all(isinstance(k, str) for k in (value if isinstance(value, dict) else [])) and \
+            all(_fits(v, depth + 1) for v in items)
+    return False
+
+
+def checked_given(values: dict) -> tuple[dict, list[str]]:
+    """Metadata from a sidecar or manifest row, each field checked (type, length, Unicode,
+    nesting); what does not fit is left out and said, and the report still builds."""
+    kept, dropped = {}, []
+    for name, value in values.items():
+        if not isinstance(name, str) or not _fits(name):
+            dropped.append("a field name that is not text was ignored")
+        elif name in GIVEN_TEXT and not (isinstance(value, str) and _fits(value)):
+            dropped.append(f"{name} is not text (at most {MAX_GIVEN_TEXT} characters of valid Unicode); ignored")
+        elif name == "year" and not (type(value) is int or isinstance(value, str) and value.strip().isdigit()):
+            dropped.append(f"year {str(value)[:40]!r} is not a year; ignored")
+        elif not _fits(value):
+            dropped.append(f"{name} holds more than plain values; ignored")
+        else:
+            kept[name] = value
+    return kept, dropped
 
 
 def versions_given(values, sha256: str, origin: str) -> tuple[list[Version], list[Issue]]:
