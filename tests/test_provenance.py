@@ -86,3 +86,17 @@ def test_pdf_values_carry_their_page(db):
     assert page("application_outcomes", "outcome = 'carried_forward_to_next_year' and applicant_type = 'total'") == 4
     assert page("review_litigation", "proceeding = 'admin_review' and result = 'total'") == 4
     assert db.execute("select count(*) from metrics where page is not null and report_id not like '002_huaian%'").fetchone()[0] == 0
+
+
+def test_every_audits_evidence_is_the_date_it_names(db):
+    """An audit's span is its evidence: over the whole corpus, the text there is a date written as
+    reports write dates, and it is the date the audit's reason names."""
+    rows = db.execute("select a.report_id, a.detail, a.start, a.\"end\", r.text from audits a "
+                      "join reports r on r.id = a.report_id where a.start is not null").fetchall()
+    assert rows  # the dated reports of the corpus
+    for report_id, detail, start, end, text in rows:
+        written = text[start:end]
+        m = re.fullmatch(r"((?:19|20)\d{2})(?:\s*年\s*|[-/.])(\d{1,2})(?:\s*月\s*|[-/.])(\d{1,2})日?", written)
+        assert m, (report_id, written)
+        iso = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+        assert iso in detail, (report_id, written, detail)
