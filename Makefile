@@ -13,7 +13,7 @@ DATASETTE_OPTIONS = $(shell $(PYTHON) serving.py options)
 # reports, CJK fonts so screenshots show Chinese, Redis for the shared-crawl test.
 SYSTEM_PACKAGES := chromium antiword fonts-noto-cjk redis-server
 
-.PHONY: install system build serve test test-fast score clean bundle static publish corpus bench harvest
+.PHONY: install system build serve test test-fast score clean bundle static publish corpus bench harvest vendor
 
 install: system $(VENV)/.installed
 
@@ -83,3 +83,17 @@ corpus: install
 
 bench: install
 	$(BIN)/python -m bench.bench --sizes 10000 100000 --out build/bench.json
+
+# Vendored browser code (committed; `make vendor` fetches it again from npm). vega-interpreter lets
+# the charts draw under a Content-Security-Policy without 'unsafe-eval' (plugins/ogi_guard.py);
+# its ES module is made a classic script that takes its imports from, and adds itself to, `vega`.
+VEGA_INTERPRETER := 2.3.2
+vendor:
+	mkdir -p build/npm && cd build/npm && npm pack --silent vega-interpreter@$(VEGA_INTERPRETER) && tar xzf vega-interpreter-$(VEGA_INTERPRETER).tgz
+	{ echo "// vega-interpreter $(VEGA_INTERPRETER) (BSD-3-Clause, github.com/vega/vega), as a classic script: make vendor"; \
+	  echo "(function (vega) {"; \
+	  sed -e "s/^import { \(.*\) } from 'vega-util';/const { \1 } = vega;/" \
+	      -e "s/^export { expression as expressionInterpreter };/vega.expressionInterpreter = expression;/" \
+	      -e "/sourceMappingURL/d" build/npm/package/build/vega-interpreter.js; \
+	  echo "})(window.vega);"; } > plugins/static/vega-interpreter.js
+	cp build/npm/package/LICENSE plugins/static/vega-interpreter.LICENSE

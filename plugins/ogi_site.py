@@ -113,9 +113,22 @@ async def download(datasette):
     return AsgiFileDownload(packed, filename="ogi.db.gz", content_type="application/gzip")
 
 
+STATIC = Path(__file__).resolve().parent / "static"  # the site's own browser code (charts, vendored Vega parts)
+
+
+def static_script(request):
+    """/-/static-plugins/ogi/NAME.js: where Datasette serves plugins' files, so a static copy
+    (deploy.py) collects these with the others."""
+    path = STATIC / request.url_vars["name"]
+    if not path.is_file():
+        return Response.text("Not found", status=404)
+    return Response(path.read_text(encoding="utf-8"), content_type="text/javascript; charset=utf-8")
+
+
 @hookimpl
 def register_routes():
     return [(r"^/$", home),
+            (r"^/-/static-plugins/ogi/(?P<name>[a-z-]+\.js)$", static_script),
             (r"^/ogi\.db\.gz$", download),
             (r"^/robots\.txt$", lambda: Response.text(ROBOTS)),
             (r"^/report/(?P<id>[^/]+)\.json$", report_json),
