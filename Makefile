@@ -13,7 +13,7 @@ DATASETTE_OPTIONS = $(shell $(PYTHON) serving.py options)
 # reports, CJK fonts so screenshots show Chinese, Redis for the shared-crawl test.
 SYSTEM_PACKAGES := chromium antiword fonts-noto-cjk redis-server
 
-.PHONY: install system build serve test test-fast score clean bundle static publish corpus bench harvest vendor
+.PHONY: install system build serve test test-fast score clean bundle static publish corpus bench harvest vendor mutation
 
 install: system $(VENV)/.installed
 
@@ -68,6 +68,12 @@ SITES ?= sites.csv
 HARVEST_OPTIONS ?=
 harvest: install
 	$(BIN)/python harvest.py --sites $(SITES) --out reports/harvested $(HARVEST_OPTIONS)
+
+# Mutation testing (mutation.py, mutmut): do the tests notice small bugs in the modules that make
+# the published numbers? Prints the score per module and the survivors; writes build/mutation.json.
+mutation: install
+	rm -rf mutants
+	$(BIN)/python mutation.py
 
 # Accuracy against the hand-read expectations in tests/expected/ (see score.py).
 score: install

@@ -131,10 +131,10 @@ def test_every_good_report_survives_the_bad_ones(messy_corpus):
 
 def test_ids_are_stable_across_rebuilds(tmp_path):
     first, second = tmp_path / "a.db", tmp_path / "b.db"
-    build.main(["--db", str(first), str(ROOT / "reports")])
-    build.main(["--db", str(second), str(ROOT / "reports")])
+    assert build.main(["--db", str(first), str(ROOT / "reports")]) == 0
+    assert build.main(["--db", str(second), str(ROOT / "reports")]) == 0
     query = "select id, report_id, value, start from metrics order by id"
-    assert rows(first, query) == rows(second, query)
+    assert rows(first, query) == rows(second, query) and len(rows(first, query)) > 400
 
 
 def _indexes(conn, table):

@@ -221,3 +221,45 @@ def test_the_policy_trusts_no_inline_code_and_allows_eval_only_where_the_chart_t
     assert "datasette_vega" in table.text  # the chart tool is where it draws
     refused = get("/ogi/reports", _sort="nope")
     assert "script-src 'self' ;" in refused.headers["content-security-policy"]  # an error page runs nothing
+
+
+def test_markup_in_every_field_a_page_shows_is_shown_as_text(tmp_path):
+    """A report whose given title, agency and source address hold markup (a sidecar is anyone's
+    file): the report page, the agency page and the table page show it escaped, never as markup."""
+    import asyncio
+
+    import yaml
+    from datasette.app import Datasette
+    from datasette.utils import tilde_encode
+
+    from serving import SETTINGS
+
+    corpus = tmp_path / "reports"
+    corpus.mkdir()
+    # a page cut from its title (the sidecar gives title and agency), with markup in its own text too
+    (corpus / "x.txt").write_text("一、总体情况\n本年度主动公开政府信息120条，收到政府信息公开申请3件。<script>alert(4)</script>\n"
+                                  "二、主动公开政府信息情况\n三、收到和处理政府信息公开申请情况\n"
+                                  "四、政府信息公开行政复议、行政诉讼情况\n五、存在的主要问题及改进情况\n", encoding="utf-8")
+    (corpus / "x.meta.json").write_text(json.dumps({
+        "title": "<img src=x onerror=alert(1)>洪泽区交通运输局2023年政府信息公开工作年度报告", "year": 2023,
+        "agency": "<script>alert(2)</script>洪泽区交通运输局",
+        "source_url": "https://x.gov.cn/a.html?q=\"><script>alert(3)</script>"}), encoding="utf-8")
+    db_path = tmp_path / "ogi.db"
+    assert build.main(["--db", str(db_path), "--jobs", "1", str(corpus)]) == 0
+    db = sqlite3.connect(db_path)
+    [(report_id, agency_key, agency)] = db.execute("select id, agency_key, agency from reports").fetchall()
+    assert "<script>" in agency  # kept as given: the site escapes it, the data is not rewritten
+
+    async def pages():
+        ds = Datasette(immutables=[str(db_path)], metadata=yaml.safe_load((ROOT / "metadata.yml").read_text()),
+                       template_dir=str(ROOT / "templates"), plugins_dir=str(ROOT / "plugins"),
+                       settings={name: int(value) if value.isdigit() else value for name, value in SETTINGS.items()})
+        paths = [f"/report/{report_id}", f"/report/{report_id}?start=10&end=20", f"/agency/{tilde_encode(agency_key)}",
+                 "/ogi/reports", f"/ogi/reports/{report_id}", "/compare?agency=洪泽区"]
+        return {path: (await ds.client.get(path)) for path in paths}
+
+    for path, page in asyncio.run(pages()).items():
+        assert page.status_code == 200, path
+        for markup in ("<script>alert", "<img src=x", "\"><script>"):
+            assert markup not in page.text, (path, markup)
+        assert "&lt;script&gt;alert(2)" in page.text or "&lt;script&gt;" in page.text, path

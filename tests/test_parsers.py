@@ -451,3 +451,16 @@ def test_cells_between_separators_are_the_stripped_pieces_a_split_gives():
         region = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         assert cells._split(region, "|") == reference(region, r"\|"), repr(region)
         assert cells._split(region, "space") == reference(region, r"\s+"), repr(region)
+
+
+def test_a_damaged_gbk_text_file_is_read_as_gbk_with_its_losses_counted():
+    """A GBK text file with two bytes no encoding can read, mid-sentence: the rest is still GBK
+    (not UTF-8 with every character replaced), and the loss is counted."""
+    text = "君山区人民政府2016年政府信息公开工作年度报告\n本年度主动公开政府信息1203条，收到政府信息公开申请5件。\n" * 20
+    data = text.encode("gbk")
+    cut = data.index("收到".encode("gbk"))
+    damaged = data[:cut] + b"\x81\x20" + data[cut:]
+    decoded = decode.decode_text(damaged)
+    assert decoded.encoding.replace("-", "").lower() in ("gb18030", "gbk") and decoded.replaced >= 1
+    assert decoded.text.count("君山区人民政府2016年政府信息公开工作年度报告") == 20
+    assert "本年度主动公开政府信息1203条" in decoded.text

@@ -70,6 +70,16 @@ def test_arbitrary_sql_is_never_kept(get):
     assert "etag" not in get("/ogi.json", sql="select 1", _shape="array").headers
 
 
+def test_a_request_with_a_cookie_or_credentials_is_never_kept_or_shared(site):
+    """A page may vary with a Cookie or Authorization header (a plugin could read them): such a
+    request is answered fresh, and its answer is not marked for shared caches."""
+    for header in ({"cookie": "ds_actor=someone"}, {"authorization": "Bearer x"}):
+        private = httpx.get(site + "/ogi/reports", headers=header)
+        assert private.status_code == 200 and "etag" not in private.headers, header
+        assert "public" not in private.headers.get("cache-control", ""), header
+    assert "etag" in httpx.get(site + "/ogi/reports").headers  # the same page, asked plainly
+
+
 def test_errors_are_not_kept_or_tagged(get):
     missing = get("/report/no-such-report")
     assert missing.status_code == 404 and "etag" not in missing.headers

@@ -1,0 +1,100 @@
+"""Mutation testing (`make mutation`): do the tests notice the bugs that matter?
+
+mutmut (pinned in requirements-dev.txt) puts one small bug at a time into the modules where a bug
+changes the published numbers (a `+` made `-`, a `<` made `<=`, a constant changed, a call's
+argument dropped…) and runs the fast tests that reach the function it changed. A mutant the tests
+fail on is killed; one they pass is a survivor: a bug that would ship unnoticed. The modules and
+the tests are `[tool.mutmut]` in pyproject.toml. It runs outside CI (minutes, not seconds).
+
+    python mutation.py           # run mutmut, then report
+    python mutation.py --report  # report the last run again
+
+It prints the score per module and the survivors, and writes build/mutation.json:
+{"killed": N, "total": N, "score": F, "modules": {module: {"killed": N, "total": N, "score": F}},
+ "survivors": [name, …], "no_tests": [name, …], "equivalent": {name: why}}. `mutmut show NAME`
+shows a survivor's change. A mutant that changes nothing a caller can observe (equivalent) is
+listed in EQUIVALENT with the reason, and counted out of the total.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+OUT = ROOT / "build" / "mutation.json"
+
+KILLED = {1, 3, 36, 24, -24, 152, 255, 37}  # failed, errored, timed out, or caught by a type check
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+# Mutants that change nothing observable, by name, with why (checked by reading each one's diff).
+EQUIVALENT: dict[str, str] = {}
+
+
+def module_of(mutant: str) -> str:
+    """parsers.checks.x_balance__mutmut_3 -> parsers.checks (methods: parsers.cells.xǁClassǁm__mutmut_1)."""
+    return re.split(r"\.x[_ǁ]", mutant, maxsplit=1)[0]
+
+
+def results(mutants: Path = ROOT / "mutants") -> dict[str, int | None]:
+    """Each mutant's exit code, from the .meta files mutmut writes beside the mutated sources."""
+    codes = {}
+    for meta in mutants.rglob("*.meta"):
+        codes.update(json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {}))
+    return codes
+
+
+def summary(codes: dict[str, int | None], equivalent: dict[str, str] = EQUIVALENT) -> dict:
+    modules: dict[str, dict[str, int]] = defaultdict(lambda: {"killed": 0, "total": 0})
+    survivors, no_tests = [], []
+    for name, code in sorted(codes.items()):
+        if name in equivalent or code is None or code == 34:  # equivalent, not run, or skipped
+            continue
+        counts = modules[module_of(name)]
+        counts["total"] += 1
+        if code in KILLED:
+            counts["killed"] += 1
+        elif code in NO_TESTS:
+            no_tests.append(name)
+        else:
+            survivors.append(name)
+    for counts in modules.values():
+        counts["score"] = round(counts["killed"] / counts["total"], 3) if counts["total"] else None
+    killed, total = sum(m["killed"] for m in modules.values()), sum(m["total"] for m in modules.values())
+    return {"killed": killed, "total": total, "score": round(killed / total, 3) if total else None,
+            "modules": dict(sorted(modules.items())), "survivors": survivors, "no_tests": no_tests,
+            "equivalent": {name: why for name, why in equivalent.items() if name in codes}}
+
+
+def report(found: dict) -> str:
+    lines = [f"{'module':40} {'killed':>7} {'total':>6} {'score':>6}"]
+    for module, counts in found["modules"].items():
+        lines.append(f"{module:40} {counts['killed']:>7} {counts['total']:>6} {counts['score']:>6.0%}")
+    lines.append(f"{'all':40} {found['killed']:>7} {found['total']:>6} {(found['score'] or 0):>6.0%}")
+    lines.append(f"\n{len(found['survivors'])} survivors, {len(found['no_tests'])} reached by no test "
+                 f"(`mutmut show NAME` shows one):")
+    lines += [f"  {name}" for name in found["survivors"] + found["no_tests"]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    if "--report" not in argv:
+        OUT.parent.mkdir(exist_ok=True)
+        with open(OUT.parent / "mutation.log", "w") as log:  # mutmut's progress, kept out of the terminal
+            run = subprocess.run([sys.executable, "-m", "mutmut", "run"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        if run.returncode != 0:
+            print(f"mutmut failed ({run.returncode}): see {OUT.parent / 'mutation.log'}", file=sys.stderr)
+            return run.returncode
+    found = summary(results())
+    OUT.write_text(json.dumps(found, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(report(found))
+    print(f"\nwrote {OUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
