@@ -227,6 +227,7 @@ def test_markup_in_every_field_a_page_shows_is_shown_as_text(tmp_path):
     """A report whose given title, agency and source address hold markup (a sidecar is anyone's
     file): the report page, the agency page and the table page show it escaped, never as markup."""
     import asyncio
+    import concurrent.futures
 
     import yaml
     from datasette.app import Datasette
@@ -258,7 +259,10 @@ def test_markup_in_every_field_a_page_shows_is_shown_as_text(tmp_path):
                  "/ogi/reports", f"/ogi/reports/{report_id}", "/compare?agency=洪泽区"]
         return {path: (await ds.client.get(path)) for path in paths}
 
-    for path, page in asyncio.run(pages()).items():
+    # (in a thread of its own: the browser tests' Playwright may hold this thread's event loop)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        served = pool.submit(asyncio.run, pages()).result()
+    for path, page in served.items():
         assert page.status_code == 200, path
         for markup in ("<script>alert", "<img src=x", "\"><script>"):
             assert markup not in page.text, (path, markup)
