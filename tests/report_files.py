@@ -196,9 +196,10 @@ def docx_grid(document, cells):
     """A Word table of merged cells ((text, rowspan, colspan) rows), merged as Word merges them."""
     data, spans = _placed(cells)
     table = document.add_table(rows=len(data), cols=len(data[0]))
-    for r, row in enumerate(data):
-        for c, text in enumerate(row):
-            table.cell(r, c).text = text
+    for row, texts in zip(table.rows, data):
+        # (a row's cells at once: table.cell(r, c) lays out the whole table again for each cell)
+        for cell, text in zip(row.cells, texts):
+            cell.text = text
     for _, (c0, r0), (c1, r1) in spans:
         table.cell(r0, c0).merge(table.cell(r1, c1))
     return table
