@@ -20,7 +20,6 @@ from datasette.utils.asgi import AsgiFileDownload, Response
 from markupsafe import Markup, escape
 
 import serving  # the project's module: where the download is
-from store import PACKED_TABLES  # the value tables that are views
 from parsers.data import official_labels, spam_words
 from parsers.search import fts_query  # the project's package, installed (a deployment installs its wheel)
 
@@ -218,12 +217,20 @@ def startup(datasette):
     return inner
 
 
-def _counts_are_cheap(path: str, query: bytes) -> bool:
+async def packed_views(db) -> set[str]:
+    """The value tables the build stores packed, each behind a view of its name (NAME over NAME_packed)."""
+    if db is None:
+        return set()
+    tables = set(await db.table_names())
+    return {view for view in await db.view_names() if f"{view}_packed" in tables}
+
+
+def _counts_are_cheap(path: str, query: bytes, packed: set[str]) -> bool:
     """A filtered page of a packed table's view is counted only when it is one report's rows (an
     index finds them) or the visitor asks (_count=1): otherwise the count joins up to millions of
     rows and costs more than the page."""
     name = path.rsplit("/", 1)[-1].split(".", 1)[0]
-    if not path.startswith("/ogi/") or name not in PACKED_TABLES:
+    if not path.startswith("/ogi/") or name not in packed:
         return True
     args = parse_qs(query.decode("latin-1"))
     filters = [key.split("__")[0] for key in args if not key.startswith("_")]
@@ -236,11 +243,15 @@ def asgi_wrapper(datasette):
     word matches most sections, and the count would cost more than the page; so do filtered
     pages of the packed tables' views, unless cheap (_counts_are_cheap). CSV asked for with
     _bom=1 starts with a byte-order mark."""
+    packed: list[set[str]] = []  # read on the first request: the database is open and named by then
+
     def wrap(app):
         async def add_nocount(scope, receive, send):
             if scope.get("type") == "http":
+                if not packed:
+                    packed.append(await packed_views(datasette.databases.get("ogi")))
                 query = scope.get("query_string", b"")
-                costly = b"_search=" in query or not _counts_are_cheap(scope["path"], query)
+                costly = b"_search=" in query or not _counts_are_cheap(scope["path"], query, packed[0])
                 if costly and b"_nocount=" not in query:
                     scope = dict(scope, query_string=query + b"&_nocount=1")
                 if scope["path"].endswith(".csv") and b"_bom=1" in query:
