@@ -84,6 +84,34 @@ def _header(scope, name: bytes) -> bytes | None:
     return next((value for key, value in scope.get("headers", []) if key.lower() == name), None)
 
 
+def shared_request(scope) -> bool:
+    """Whether the answer to this request may be shared: not for a Cookie or Authorization (the
+    only things a page varies by besides its URL), nor for arbitrary SQL (random(), the time)."""
+    private = _header(scope, b"cookie") or _header(scope, b"authorization")
+    return not private and "sql" not in parse_qs(scope.get("query_string", b"").decode("latin-1"))
+
+
+def page_key(scope) -> tuple | None:
+    """What a page is kept under: path, query string, Host and scheme (next_url and the page's
+    links are absolute, made from Host), or None when they are too long for anyone to share."""
+    key = (scope["path"].encode(), scope.get("query_string", b""), _header(scope, b"host") or b"",
+           (scope.get("scheme") or "").encode())
+    return None if sum(map(len, key)) > KEY_BYTES else key
+
+
+def shared_headers(status: int, headers: list, tag: bytes) -> tuple[list, bool]:
+    """A response's headers as the cache sends them, and whether it may be kept: a 200 without a
+    cookie gets the build's ETag (a download of the database keeps its own, its hash) and
+    Cache-Control: public; anything else goes out without a Cache-Control of its own making."""
+    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+    ok = status == 200 and not any(k.lower() == b"set-cookie" for k, _ in headers)
+    if ok:
+        if not any(k.lower() == b"etag" for k, _ in headers):
+            headers.append((b"etag", tag))
+        headers.append((b"cache-control", f"public, max-age={MAX_AGE}".encode()))
+    return headers, ok
+
+
 @hookimpl
 def prepare_connection(conn):
     conn.execute(f"pragma cache_size = -{PAGE_CACHE // 1024}")
@@ -123,16 +151,14 @@ def asgi_wrapper(datasette):
             if scope.get("type") != "http" or scope.get("method") not in ("GET", "HEAD"):
                 return await app(scope, receive, send)
             tag = await current_etag()
-            private = _header(scope, b"cookie") or _header(scope, b"authorization")
-            if tag is None or private or "sql" in parse_qs(scope.get("query_string", b"").decode("latin-1")):
+            if tag is None or not shared_request(scope):
                 return await app(scope, receive, send)
             if tag in (_header(scope, b"if-none-match") or b"").replace(b"W/", b"").split(b", "):
                 await send({"type": "http.response.start", "status": 304,
                             "headers": [(b"etag", tag), (b"cache-control", f"public, max-age={MAX_AGE}".encode())]})
                 return await send({"type": "http.response.body", "body": b""})
-            key = (scope["path"].encode(), scope.get("query_string", b""), _header(scope, b"host") or b"",
-                   (scope.get("scheme") or "").encode())
-            if sum(map(len, key)) > KEY_BYTES:  # a long URL or Host is not a page anyone shares
+            key = page_key(scope)
+            if key is None:
                 return await app(scope, receive, send)
             fresh = b"no-cache" in (_header(scope, b"cache-control") or b"")
             if not fresh and key in building:
@@ -147,12 +173,7 @@ def asgi_wrapper(datasette):
 
             async def keeping(event):
                 if event["type"] == "http.response.start":
-                    headers = [(k, v) for k, v in event.get("headers", []) if k.lower() != b"cache-control"]
-                    ok = event["status"] == 200 and not any(k.lower() == b"set-cookie" for k, _ in headers)
-                    if ok:  # (a download of the database has its own ETag: its hash)
-                        has_tag = any(k.lower() == b"etag" for k, _ in headers)
-                        headers += [] if has_tag else [(b"etag", tag)]
-                        headers += [(b"cache-control", f"public, max-age={MAX_AGE}".encode())]
+                    headers, ok = shared_headers(event["status"], event.get("headers", []), tag)
                     held.update(keep=held["keep"] and ok, status=event["status"], headers=headers)
                     event = dict(event, headers=headers)
                 elif event["type"] == "http.response.body" and held["keep"]:

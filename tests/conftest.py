@@ -20,6 +20,10 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The site's plugins import as plugins.ogi_guard… in tests (`python -m pytest` has the project on
+# the path, `pytest` alone has not; under mutation testing ROOT is the mutated copy).
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 import build  # noqa: E402
 import serving as serving_module  # noqa: E402  (conftest has its own serving())
