@@ -32,7 +32,31 @@ KILLED = {1, 3, 36, 24, -24, 152, 255, 37}  # failed, errored, timed out, or cau
 SURVIVED = {0}
 NO_TESTS = {5, 33}
 # Mutants that change nothing observable, by name, with why (checked by reading each one's diff).
-EQUIVALENT: dict[str, str] = {}
+EQUIVALENT: dict[str, str] = {
+    "parsers.audit.x_fingerprint__mutmut_16": "permutations=None: MinHash makes them from its default seed, 1, "
+                                              "the seed _permutations() uses (it only saves making them per report)",
+    "parsers.audit.x_fingerprint__mutmut_19": "permutations left out: the same as _16",
+    "parsers.audit.x_fingerprint__mutmut_32": "to_bytes without a byte order: big-endian is the default since Python 3.11",
+    "parsers.audit.x_fingerprint__mutmut_54": "struct '>h' for '>H': the same bytes for band numbers below 32,768 (16 here)",
+    "parsers.audit.x_fingerprint__mutmut_65": "from_bytes without a byte order: big-endian is the default since Python 3.11",
+    # ASGI servers and Datasette's test client always give an HTTP scope its query_string
+    "plugins.ogi_cache.x_shared_request__mutmut_25": "scope.get('query_string') without its default: always there",
+    "plugins.ogi_cache.x_shared_request__mutmut_28": "another default for query_string: always there",
+    "plugins.ogi_guard.x__is_custom_sql__mutmut_7": "scope.get('query_string') without its default: always there",
+    "plugins.ogi_guard.x__unknown_sort_column__mutmut_7": "scope.get('query_string') without its default: always there",
+    "plugins.ogi_guard.x__unknown_sort_column__mutmut_10": "another default for query_string: always there",
+    "plugins.ogi_cache.x_site_digest__mutmut_17": "another separator between a file's name and its bytes: still one",
+    # _may_hold_formula's first line spares parsing a CSV where no formula can be; weakened, the CSV
+    # is parsed and written again, which gives Datasette's CSV (csv.writer's own) back as it was
+    "plugins.ogi_guard.x__may_hold_formula__mutmut_4": "the fast path skipped: the same CSV, slower",
+    "plugins.ogi_guard.x__may_hold_formula__mutmut_5": "the fast path skipped: the same CSV, slower",
+    "plugins.ogi_guard.x__may_hold_formula__mutmut_7": "the fast path skipped: the same CSV, slower",
+    "plugins.ogi_guard.x__may_hold_formula__mutmut_10": "the fast path skipped: the same CSV, slower",
+    "plugins.ogi_guard.xǁCsvNeutraliserǁ__init____mutmut_8": "'UTF-8' is the same codec as 'utf-8'",
+    "plugins.ogi_guard.xǁCsvNeutraliserǁfeed__mutmut_29": "'UTF-8' is the same codec as 'utf-8'",
+    "plugins.ogi_guard.xǁCsvNeutraliserǁfeed__mutmut_48": "'UTF-8' is the same codec as 'utf-8'",
+    "plugins.ogi_guard.xǁCsvNeutraliserǁfeed__mutmut_35": "csv.writer's default line terminator is \\r\\n",
+}
 
 
 def module_of(mutant: str) -> str:

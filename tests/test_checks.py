@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from parsers import checks, data
+from parsers.model import Check
 
 COLUMNS = data.load("t2021")["table3"]["columns"]  # 自然人 … 其他 总计
 LAYOUT = data.load("t2021")["table3"]
@@ -153,3 +154,88 @@ def test_a_check_that_bounds_a_figure_passes_up_to_its_bound():
     bounded = checks._check("x", "s", 3, 5, "超过", op=">=")
     assert not bounded.passed and bounded.detail == "超过"
     assert checks._check("x", "s", 5, 5, "d").detail == ""  # a passed check says nothing
+
+
+# --- the pre-2019 statistics table's own sums (pre2019_stats.yml's rules), worked by hand ---------
+
+SUM_RULES = [{"check": "staff_sum", "total": "staff_total", "op": "==", "parts": ["staff_full_time", "staff_part_time"]},
+             {"check": "denied_reasons_sum", "total": "reply_denied_total", "op": ">=", "parts": ["secret", "privacy"]},
+             {"check": "channels_within_total", "total": "items", "op": ">=each", "parts": ["website", "gazette"]}]
+
+
+def test_a_statistics_tables_sums_each_give_one_check_with_what_was_compared():
+    values = {"staff_total": 5, "staff_full_time": 2, "staff_part_time": 3, "reply_denied_total": 4, "secret": 1,
+              "privacy": 2, "items": 120, "website": 120, "gazette": 7}
+    assert checks.table_sums(values, SUM_RULES) == [
+        Check("staff_sum", "staff_total", 5, 5, True, ""),
+        Check("denied_reasons_sum", "reply_denied_total", 4, 3, True, ""),  # a total may hold other reasons
+        Check("channels_within_total", "items", 120, 120, True, ""),  # no channel holds more than all items
+    ]
+    broken = dict(values, staff_total=6, reply_denied_total=2, items=100)
+    assert checks.table_sums(broken, SUM_RULES) == [
+        Check("staff_sum", "staff_total", 6, 5, False, "staff_total 6 vs the sum of its parts 5"),
+        Check("denied_reasons_sum", "reply_denied_total", 2, 3, False, "reply_denied_total 2 vs the sum of its parts 3"),
+        Check("channels_within_total", "items", 100, 120, False, "items 100 is smaller than one of its parts (120)"),
+    ]
+    # a blank total or part skips its own rule only
+    assert [c.check for c in checks.table_sums(dict(values, staff_part_time=None), SUM_RULES)] == \
+        ["denied_reasons_sum", "channels_within_total"]
+    assert [c.check for c in checks.table_sums({k: v for k, v in values.items() if k != "reply_denied_total"},
+                                               SUM_RULES)] == ["staff_sum", "channels_within_total"]
+
+
+def test_a_reports_checks_follow_its_template():
+    """checks.run on one report: the table 三 checks for the 2019 and 2021 formats (the same
+    columns), the statistics table's sums for the pre-2019 one, from its table's figures only."""
+    from dataclasses import replace
+
+    from parsers.model import Cell, Metric, Outcome, ParsedReport, Source
+
+    outcomes = [Outcome(row, column, Cell(value, str(value), 0, 1)) for (row, column), value in GOOD.items()]
+    report = ParsedReport(Source("r.txt", "txt", "0" * 64, ""), template="t2021", outcomes=outcomes)
+    table3 = [(c.check, c.scope, c.passed) for c in checks.run(report)]
+    assert ("balance", "total", True) in table3 and ("applicant_sum", "granted", True) in table3
+    assert len(table3) == len(COLUMNS) + len(checks.outcome_sum(GOOD, LAYOUT)) + len(checks.applicant_sum(GOOD, COLUMNS))
+    assert [(c.check, c.scope, c.passed) for c in checks.run(replace(report, template="t2019"))] == table3
+    assert checks.run(replace(report, template="narrative")) == []
+
+    def metric(key, value, source="table"):
+        return Metric(key, key, Cell(value, str(value), 0, 1), "人", source)
+
+    staff = [metric("staff_total", 5), metric("staff_full_time", 2), metric("staff_part_time", 3),
+             metric("staff_part_time", 9, source="text")]  # prose is compared with the table, never summed
+    stats = replace(report, template="pre2019_stats", outcomes=[], metrics=staff)
+    assert checks.run(stats) == [Check("staff_sum", "staff_total", 5, 5, True, "")]
+    assert checks.run(replace(stats, template="narrative")) == []
+
+
+# --- the comparable core of reports without table 三/四 (parsers/harmonise.py) --------------------
+
+def test_the_comparable_core_takes_the_table_first_then_one_stated_count():
+    from parsers import harmonise
+    from parsers.model import Cell, Metric, Outcome, ReviewLitigation
+
+    def metric(key, value, source="text", **flags):
+        return Metric(key, key, Cell(value, str(value), 0, 1), "件", source, **flags)
+
+    received_table = metric("applications_received_total", 7, source="table")
+    metrics = [metric("applications_received_total", 9), received_table,  # the table's, whatever the prose says
+               metric("applications_granted", 4), metric("applications_granted", 4),  # stated twice alike: once
+               metric("applications_closed", 5), metric("applications_closed", 6),  # two values: neither
+               metric("applications_carried_over", 2, approximate=True),  # 2余件: a bound
+               metric("applications_carried_forward", 3, other_year=True),  # another year's
+               metric("admin_review_total", 1), metric("litigation_total", 0)]
+    outcomes, review = harmonise.comparable_core(metrics, [], [], "narrative")
+    assert [(o.outcome, o.applicant_type, o.cell.value, o.source) for o in outcomes] == [
+        ("new_received", "total", 7, "table"), ("granted", "total", 4, "text")]
+    assert [(r.proceeding, r.result, r.cell.value) for r in review] == [("admin_review", "total", 1), ("litigation", "total", 0)]
+    # a 2019 or 2021 report without litigation had none of either kind
+    _, review = harmonise.comparable_core(metrics, [], [], "t2021")
+    assert [(r.proceeding, r.result, r.cell.value) for r in review] == [
+        ("admin_review", "total", 1), ("litigation_direct", "total", 0), ("litigation_after_review", "total", 0)]
+    # nothing where the report has its own table rows
+    own = [Outcome("granted", "natural_person", Cell(1, "1", 0, 1))]
+    own_review = [ReviewLitigation("admin_review", "total", Cell(1, "1", 0, 1)),
+                  ReviewLitigation("litigation_direct", "upheld", Cell(0, "0", 0, 1))]
+    assert harmonise.comparable_core(metrics, own, own_review, "t2021") == ([], [])
+    assert harmonise.comparable_core(metrics, own, own_review[:1], "narrative")[1][0].proceeding == "litigation"

@@ -2,7 +2,8 @@
 
 import pytest
 
-from parsers import decode, figures, regions, tables
+from parsers import decode, document, figures, regions, tables
+from parsers.model import Issue, Section
 from parsers.textutil import fold
 
 
@@ -464,3 +465,257 @@ def test_a_damaged_gbk_text_file_is_read_as_gbk_with_its_losses_counted():
     assert decoded.encoding.replace("-", "").lower() in ("gb18030", "gbk") and decoded.replaced >= 1
     assert decoded.text.count("君山区人民政府2016年政府信息公开工作年度报告") == 20
     assert "本年度主动公开政府信息1203条" in decoded.text
+
+
+# --- the year a report covers, and where it was read (document.find_year), worked by hand ---------
+
+FROM_FILE = "the text names no year; the year {} was taken from the file name"
+FIRST_NAMED = "the title names no year; the year {} is the first one the text names"
+
+
+@pytest.mark.parametrize("text, title, published, path, expected", [
+    # the title first, in any digits
+    ("统计期限为2020年1月1日至2020年12月31日。", "某县２０２１年政府信息公开工作年度报告", "2022-01-05", "2019.txt", (2021, None)),
+    # then the statistics period
+    ("本报告统计期限为2020年1月1日至12月31日。", None, "2022-01-05", "2019.txt", (2020, None)),
+    ("统计时间：2018 年 1 月 1 日起", "政府信息公开工作年度报告", None, "", (2018, None)),
+    # then the file's own name (not its folders', not its extension's)
+    ("2015年以来的工作。", None, "2022-01-05", "reports/2020/gov_2019.txt", (2019, FROM_FILE.format(2019))),
+    ("2015年以来的工作。", None, None, "reports/2020/gov.txt", (2015, FIRST_NAMED.format(2015))),
+    ("2015年以来的工作。", None, None, "年报.2019.htm", (2019, FROM_FILE.format(2019))),
+    ("2015年以来的工作。", None, None, "v20190.txt", (2015, FIRST_NAMED.format(2015))),  # not a year: part of a number
+    # then the first year the text names, within its first 600 characters
+    ("2016年度，本局认真贯彻落实条例。", None, "2022-01-05", "", (2016, FIRST_NAMED.format(2016))),
+    ("政" * 595 + "2016年", None, None, "", (2016, FIRST_NAMED.format(2016))),
+    ("政" * 596 + "2016年", None, "2017-02-01", "",
+     (2016, "the title names no year; the year was taken as the year before publication")),
+    ("本机关认真落实条例。", None, None, "", (None, "no year found: the title names none and there is no statistics period or "
+                                                "publication date")),
+])
+def test_the_year_a_report_covers_and_where_it_was_read(text, title, published, path, expected):
+    assert document.find_year(text, title, published, path) == expected
+
+
+@pytest.mark.parametrize("text, title, span, body_start", [
+    # the agency on a line of its own above the title (PDF covers), indented
+    ("  淮安市洪泽区人民政府\n2024年政府信息公开工作年度报告\n一、总体情况\n本年度。\n",
+     "淮安市洪泽区人民政府2024年政府信息公开工作年度报告", (2, 30), 30),
+    # up to 30 characters above count as the agency's line, not 31
+    ("某" * 26 + "人民政府\n2024年政府信息公开工作年度报告\n一、总体情况\n",
+     "某" * 26 + "人民政府2024年政府信息公开工作年度报告", (0, 48), 48),
+    ("某" * 27 + "人民政府\n2024年政府信息公开工作年度报告\n一、总体情况\n", "2024年政府信息公开工作年度报告", (32, 49), 49),
+    # a title wrapped over two lines, by its last words or by what a notice's title ends with
+    ("某县人民政府关于2023年政府信息公开工作\n年度报告\n一、总体情况\n", "某县人民政府关于2023年政府信息公开工作年度报告", (0, 26), 26),
+    ("某县人民政府关于印发2023年政府信息公开工作年度报告\n的通知\n各乡镇：\n",
+     "某县人民政府关于印发2023年政府信息公开工作年度报告的通知", (0, 31), 31),
+])
+def test_the_title_its_span_and_where_the_body_begins(text, title, span, body_start):
+    meta, issues = document.analyse(text, "x.txt")
+    assert (meta.title, meta.title_span, meta.body_start, issues) == (title, span, body_start, [])
+    assert "".join(text[span[0]:span[1]].split()) == title  # the span holds the title as written
+
+
+def test_a_page_without_a_title_and_with_spam_says_both():
+    meta, issues = document.analyse("一、总体情况\n本年度主动公开信息。澳门新葡京\n", "x.txt")
+    assert (meta.title, meta.title_span, meta.year) == (None, None, None)
+    assert issues == [Issue("warning", "the page contains injected spam text '澳门新葡京'; it was ignored"),
+                      Issue("warning", "no title found")]
+    # the year of a page without a title comes from its file name, then its publication date
+    assert document.analyse("一、总体情况\n发布日期：2021-02-03\n", "gov_2019.txt")[0].year == 2019
+    assert document.analyse("一、总体情况\n发布日期：2021-02-03\n", "gov.txt")[0].year == 2020
+
+
+def test_sections_nest_by_their_numbers_and_end_where_the_next_of_their_level_begins():
+    text = ("某县2023年政府信息公开工作年度报告\n"
+            "一、总体情况\n本年度。\n"
+            "  （一）主动公开\n全年公开120条。\n"
+            "（二）依申请公开\n1.收到3件。\n"
+            "三、表格里的行 3\n"
+            "| 四、管道里的行 | 3 |\n"
+            "二、存在的主要问题及改进情况：一是公开不够及时。\n\n"
+            "附件\n某县统计表\n")
+    at = text.index
+    skip = [(at("三、表格"), at("| 四"))]  # a table's region: its rows are not headings, nor a line of | cells
+    found = document.find_sections(text, at("一、总体"), len(text), skip)
+    expected = [
+        Section(1, 1, "一", "总体情况", at("一、总体"), at("二、存在") - 1, "overview", None),
+        Section(2, 2, "（一）", "主动公开", at("（一）"), at("（二）") - 1, None, 1),
+        Section(3, 2, "（二）", "依申请公开", at("（二）"), at("二、存在") - 1, None, 1),
+        Section(4, 3, "1.", "收到3件", at("1.收到"), at("二、存在") - 1, None, 3),
+        Section(5, 1, "二", "存在的主要问题及改进情况", at("二、存在"), at("附件") - 2, "problems_improvements", None),
+        # an attachment's name on the line after 附件
+        Section(6, 1, "附件", "某县统计表", at("附件"), len(text) - 1, None, None),
+    ]
+    assert found == expected
+    # only what lies between start and end is looked at
+    assert [s.number for s in document.find_sections(text, at("（二）"), at("二、存在"), [])] == ["（二）", "1.", "三"]
+
+
+TITLE = "某县人民政府2023年政府信息公开工作年度报告"  # 23 characters
+
+
+def title_of(text: str) -> str | None:
+    return document.analyse(text, "x.txt")[0].title
+
+
+def test_the_title_is_the_first_line_that_reads_as_one_among_the_first_sixty():
+    assert title_of("首页\n" * 59 + TITLE + "\n正文。\n") == TITLE
+    assert title_of("首页\n" * 60 + TITLE + "\n正文。\n") is None
+    # a mirror's injected title, a cover letter, a quoted title in running text: not the title
+    assert title_of(f"澳门新葡京{TITLE}\n{TITLE}\n") == TITLE
+    assert title_of(f"关于报送{TITLE}的函\n{TITLE}\n") == TITLE
+    assert title_of(f"《{TITLE}》已经公布\n{TITLE}\n") == TITLE
+    assert title_of(f"公开条例》和《关于印发{TITLE}\n{TITLE}\n") == TITLE  # a line wrapped inside a quotation
+    # up to 80 characters a line is a title; a longer one is a page on one line, whose first
+    # chunk between spaces that reads as a title is the title
+    long_title = "某" * 57 + TITLE  # 80
+    assert title_of(long_title + "\n正文。\n") == long_title
+    flattened = f"首页 {TITLE} 发布时间：2024-01-20 " + "正文" * 40 + "\n"
+    assert title_of(flattened) == TITLE
+    assert document.analyse(flattened, "x.txt")[0].title_span == (3, 3 + len(TITLE))
+    assert title_of("某" + long_title + "\n正文。\n") is None
+
+
+@pytest.mark.parametrize("line, quoted", [
+    ("《某县2023年政府信息公开工作年度报告》", True),  # a quoted title
+    ("规定》和《关于印发某县2023年政府信息公开工作年度报告", True),  # the end of a quotation first
+    ("规定》", True),
+    ("某县2023年政府信息公开工作年度报告", False),
+    ("某县根据《条例》编制2023年政府信息公开工作年度报告", False),  # a quotation inside
+])
+def test_a_line_that_begins_with_or_inside_a_quotation_is_running_text(line, quoted):
+    assert document._quoted(line) is quoted
+
+
+def test_a_figure_in_prose_is_read_whole_its_multiplier_its_unit_its_year_and_its_words():
+    def read(text):
+        return [(m.metric, m.label, m.cell.value, m.cell.value_raw, m.cell.start, m.cell.end, m.unit, m.approximate,
+                 m.other_year) for m in figures.extract(text, [(0, len(text))])]
+
+    # 万 multiplies; a change against another year is never this year's figure
+    assert read("全年主动公开政府信息1.2万条，比2022年增加3000条。") == [
+        ("proactive_items_total", "全年主动公开政府信息", 12000, "1.2万", 10, 14, "条", False, False),
+        ("other", "比2022年增加", 3000, "3000", 24, 28, "条", False, True)]
+    # 万元 and 亿元 are units of money: the number stays as written
+    assert read("收取信息处理费0.5万元。") == [("request_fees_collected", "收取信息处理费", 0.5, "0.5", 7, 10, "万元", False, False)]
+    assert read("财政预算约3亿元。") == [("other", "财政预算", 3, "约3", 4, 6, "亿元", True, False)]
+    # a number in characters counts for the requests' core only
+    assert read("共收到申请二十三件，开展三次培训。") == [
+        ("applications_received_total", "共收到申请", 23, "二十三", 5, 8, "件", False, False)]
+
+
+@pytest.mark.parametrize("line, tokens", [
+    # an empty cell between two filled ones is a blank at its middle
+    ("| 5 |  | 7 |", [("number", "5", 2, 3), ("blank", "", 6, 6), ("number", "7", 9, 10)]),
+    ("|a||b|", [("label", "a", 1, 2), ("blank", "", 3, 3), ("label", "b", 4, 5)]),
+    # at a row's end too (no 复议后起诉 cases)
+    ("|本年新收 | 5 |   | 7 | |",
+     [("label", "本年新收", 1, 5), ("number", "5", 8, 9), ("blank", "", 12, 12), ("number", "7", 16, 17), ("blank", "", 19, 19)]),
+    # before the first value of a row of values only (its label on the line above), however indented
+    ("|  | 3 | 4 |", [("blank", "", 2, 2), ("number", "3", 5, 6), ("number", "4", 9, 10)]),
+    ("|| 3 | 4 |", [("blank", "", 1, 1), ("number", "3", 3, 4), ("number", "4", 7, 8)]),
+    ("  |  | 3 |", [("blank", "", 4, 4), ("number", "3", 7, 8)]),
+    # but not before a label: that is the page's padding
+    ("|  | 本年 | 3 |", [("label", "本年", 5, 7), ("number", "3", 10, 11)]),
+    ("| 3 |  |\n|  | 4 |", [("number", "3", 2, 3), ("blank", "", 6, 6), ("blank", "", 11, 11), ("number", "4", 14, 15)]),
+])
+def test_blank_cells_between_pipes_are_cells(line, tokens):
+    from parsers import cells
+
+    assert [(t.kind, t.text, t.start, t.end) for t in cells.tokenize(line, 0, len(line))] == tokens
+
+
+@pytest.mark.parametrize("written, value", [
+    ("二十三", 23), ("两", 2), ("一百零五", 105), ("十", 10), ("三百", 300), ("一百一十", 110), ("九十九", 99),
+    ("百", 100), ("〇", 0), ("零", 0), ("二三", None), ("十二三", None),
+])
+def test_numbers_written_in_characters(written, value):
+    assert figures.chinese_number(written) == value
+
+
+def test_a_figure_after_its_sentences_other_points_to_the_total_it_breaks_down():
+    def parts(text):
+        return [(m.cell.value_raw, m.part_of) for m in figures.extract(text, [(0, len(text))])]
+
+    assert parts("共收到申请20件，其中自然人申请15件、法人3件。") == [("20", None), ("15", 0), ("3", 0)]
+    # not across sentences, not a share, not a figure of another unit
+    assert parts("受理申请20件。其中自然人15件。") == [("20", None), ("15", None)]
+    assert parts("公开信息300条，占比40%，其中政策文件100条。") == [("300", None), ("40", None), ("100", 0)]
+    assert parts("开展培训3次，公开信息300条，其中政策文件100条。") == [("3", None), ("300", None), ("100", 1)]
+    assert parts("公开信息300条，收到申请5件，其中自然人4件。") == [("300", None), ("5", None), ("4", 1)]
+
+
+def test_the_words_a_figures_rules_look_at():
+    text = fold("第一段\n本局共受理、答复行政复议案件3宗（均维持），总访问量:29465589次")  # (rules read folded text)
+    three, visits = text.index("3宗"), text.index("29465589")
+    assert figures._contexts(text, three, three + 2, 0, 0) == {
+        "phrase": "本局共受理、答复行政复议案件",  # a list joined by 、 stays one phrase
+        "sentence": "本局共受理、答复行政复议案件", "passage": "本局共受理、答复行政复议案件",
+        "following": "(均维持",  # an aside after the unit
+        "clause": "本局共受理、答复行政复议案件"}
+    # a label ended by a colon: the phrase reaches back past it, and not before the last figure
+    assert figures._contexts(text, visits, visits + 9, 0, three + 2) == {
+        "phrase": "总访问量:", "sentence": "本局共受理、答复行政复议案件3宗(均维持),总访问量:",
+        "passage": "本局共受理、答复行政复议案件3宗(均维持),总访问量:", "following": "", "clause": ""}
+    assert figures._contexts(text, visits, visits + 9, 0, visits - 2)["phrase"] == "量:"
+    # the words right after the unit belong to the phrase (共收到7件依申请公开件)
+    after = "共收到7件依申请公开件，办结7件"
+    assert figures._contexts(after, 3, 5, 0, 0)["phrase"] == "共收到依申请公开件"
+
+
+@pytest.mark.parametrize("text, published", [
+    ("标题\n发布时间：2024-01-19 10:30\n正文。\n某县人民政府\n2024年1月20日\n", "2024-01-19"),  # the page's field first
+    ("标题\n发布日期:2024/1/9\n正文。\n", "2024-01-09"),
+    ("标题\n发布时间：2024年12月1日\n", "2024-12-01"),
+    ("标题\n正文于2023年3月5日印发。\n某县人民政府\n  2024年1月20日  \n附件\n", "2024-01-20"),  # else the signature
+    ("标题\n2024年1月20日\n正文。\n2024年2月31日\n", "2024-02-31"),  # kept as the report wrote it (the audits find it is no real day)
+    ("标题\n2024年13月20日\n", None),  # no month 13, no day 32 or 0
+    ("标题\n2024年1月32日\n", None),
+    ("标题\n2024年1月0日\n", None),
+    ("标题\n正文于2023年3月5日印发。\n", None),  # a date inside a sentence signs nothing
+])
+def test_the_publication_date_is_the_pages_field_else_the_signature(text, published):
+    assert document.find_published_date(text, document.lines(text)) == published
+
+
+def test_a_dates_span_is_its_last_mention_however_written():
+    text = "发布时间：2024-01-19\n正文。\n2024年1月19日\n"
+    assert document.date_span(text, "2024-01-19") == (text.rindex("2024年"), len(text) - 1)
+    assert document.date_span("2024-1-19 与 2024/01/19", "2024-01-19") == (12, 22)
+    assert document.date_span(text, "2024-01-20") is None
+
+
+@pytest.mark.parametrize("rest, heading", [
+    ("总体情况", "总体情况"),
+    ("  主动公开政府信息情况  ", "主动公开政府信息情况"),
+    # a heading that runs on into its text: up to the first full stop, colon or semicolon
+    ("总体情况。本年度我局……", "总体情况"), ("总体情况：本年度", "总体情况"), ("甲" * 60 + "；乙", "甲" * 60),
+    # a stop past 60 characters is not the heading's: up to the first comma, at most 60 characters
+    ("甲" * 61 + "；乙", "甲" * 60), ("甲" * 30 + "，" + "乙" * 40, "甲" * 30), ("政" * 61, "政" * 60),
+    ("政" * 60, "政" * 60),
+    ("澳门新葡京总体情况", "总体情况"),  # never words a mirror injected
+])
+def test_a_sections_heading_words(rest, heading):
+    assert document._heading(rest) == heading
+
+
+def test_what_the_title_and_agency_tell_is_filled_in_where_still_unknown():
+    from parsers.model import Metadata
+
+    def completed(**given):
+        meta = Metadata(**given)
+        document.complete(meta)
+        return meta.doc_type, meta.agency, meta.province, meta.city, meta.county, meta.region_code
+
+    hongze = ("江苏省", "淮安市", "洪泽区", "320813")
+    assert completed(title="淮安市洪泽区交通运输局2023年政府信息公开工作年度报告") == \
+        ("annual_report", "淮安市洪泽区交通运输局", *hongze)
+    assert completed(title="2023年政府信息公开工作年度报告", agency="洪泽区交通运输局") == \
+        ("annual_report", "洪泽区交通运输局", *hongze)  # the place from the agency given
+    assert completed(title="某局2023年政府信息公开工作年度报告（洪泽区）", agency="某局") == \
+        ("annual_report", "某局", *hongze)  # else from the title
+    # a place given is kept, never replaced by one read
+    assert completed(title="淮安市洪泽区交通运输局2023年政府信息公开工作年度报告", province="福建省") == \
+        ("annual_report", "淮安市洪泽区交通运输局", "福建省", None, None, None)
+    assert completed(title="关于做好2023年政府信息公开工作的通知")[0] == "other"
+    assert completed(title=None)[0] == "other" and completed(title="某某")[0] == "other"
