@@ -7,6 +7,8 @@ gets its value or count cell rendered as a link to
 /report/{report_id}?start=…&end=…#hl. A report_id cell (and the reports
 table's id) links to /report/{id}. Long text (a report's or a section's full
 text) is cut to its first words on table pages: the report page shows it whole.
+Which column is drawn how is one table, RENDERERS (column -> renderer, and the
+values it takes); report_url() makes every link to a report or a span of it.
 """
 
 import functools
@@ -18,7 +20,6 @@ from markupsafe import Markup, escape
 
 from parsers.data import official_labels
 
-VALUE_COLUMNS = {"value", "count"}
 KEY_COLUMNS = {"outcome": "outcome", "applicant_type": "applicant_type", "proceeding": "proceeding", "result": "result"}
 
 
@@ -29,6 +30,8 @@ def _official_labels() -> dict[tuple[str, str], str]:
     for label in sorted(official_labels(), key=lambda l: l["template"] != "t2021"):
         labels.setdefault((label["kind"], label["key"]), label["label"])
     return labels
+
+
 TEXT_PREVIEW = 80  # characters of a long text shown in a table cell
 
 
@@ -49,9 +52,16 @@ def _shown(value, value_raw) -> str:
     return str(value)
 
 
+def report_url(datasette, report_id, start: int | None = None, end: int | None = None) -> str:
+    """A report's page, or a span of its text highlighted there. (Datasette's own ~-encoding of
+    the id: a %-encoded Chinese id would cost a redirect.)"""
+    path = f"/report/{tilde_encode(str(report_id))}"
+    return datasette.urls.path(path if start is None else f"{path}?start={start}&end={end}#hl")
+
+
 def _report_link(datasette, report_id, shown=None) -> Markup:
-    href = datasette.urls.path(f"/report/{tilde_encode(str(report_id))}")
-    return Markup(f'<a class="report" href="{escape(href)}" title="报告页">{escape(shown or report_id)}</a>')
+    return Markup(f'<a class="report" href="{escape(report_url(datasette, report_id))}" title="报告页">'
+                  f'{escape(shown or report_id)}</a>')
 
 
 def _marked(text: str, words: list[str]) -> Markup:
@@ -68,14 +78,100 @@ def _marked(text: str, words: list[str]) -> Markup:
     return Markup("").join(parts + [escape(text[done:])])
 
 
-def _passage(datasette, row, value: str, words: list[str]) -> Markup:
-    """A search result's passage with the searched words marked, linked to that place in the report."""
-    shown = _marked(value, words)
+def _passage(datasette, row, value, table):
+    """A search result's passage with the searched words marked (the query returns what was
+    searched), linked to that place in the report."""
+    shown = _marked(value, (_get(row, "searched") or "").split())
     report_id, start, end = _get(row, "report_id"), _get(row, "start"), _get(row, "end")
     if report_id is None or not isinstance(start, int):
         return shown
-    href = datasette.urls.path(f"/report/{tilde_encode(str(report_id))}?start={start}&end={end}#hl")
+    href = report_url(datasette, report_id, start, end)
     return Markup(f'<a class="passage" href="{escape(href)}" title="在报告原文中查看">') + shown + Markup("</a>")
+
+
+def _report_id(datasette, row, value, table):
+    # on table pages a foreign key arrives expanded ({"value", "label"}): link it to the report page too
+    return _report_link(datasette, value["value"] if isinstance(value, dict) else value)
+
+
+def _reports_id(datasette, row, value, table):
+    return _report_link(datasette, value) if table == "reports" else None
+
+
+def _agency(datasette, row, value, table):
+    """An agency's name (or key) links to the agency's page."""
+    key = _get(row, "agency_key")
+    if not key:
+        return None
+    href = datasette.urls.path(f"/agency/{tilde_encode(str(key))}")
+    return Markup(f'<a class="agency" href="{escape(href)}" title="机关页">{escape(value)}</a>')
+
+
+def _agency_name(datasette, row, value, table):
+    # (a `name` elsewhere is not an agency's)
+    return _agency(datasette, row, value, table) if table == "agencies" else None
+
+
+def _text(datasette, row, value, table):
+    """Long text cut to its first words on table pages, with a link to the report page, which shows it whole."""
+    if len(value) <= TEXT_PREVIEW:
+        return None
+    report_id = _get(row, "report_id") if table == "sections" else _get(row, "id")
+    preview = escape(value[:TEXT_PREVIEW]) + Markup("…")
+    return preview if report_id is None else preview + Markup(" ") + _report_link(datasette, report_id, "全文")
+
+
+def _key(kind):
+    def render(datasette, row, value, table):
+        """The official wording beside a key, so that a count reads as what it counts."""
+        label = _official_labels().get((kind, value)) if table != "labels" else None
+        return Markup(f'{escape(label)} <small class="key">{escape(value)}</small>') if label else None
+    return render
+
+
+def _province(datasette, row, value, table):
+    href = datasette.urls.path("/place/" + tilde_encode(value))
+    return Markup(f'<a class="place" href="{escape(href)}">{escape(value)}</a>') if value else None
+
+
+def _city(datasette, row, value, table):
+    province = _get(row, "province")
+    if not (value and province):
+        return None
+    href = datasette.urls.path(f"/place/{tilde_encode(province)}/{tilde_encode(value)}")
+    return Markup(f'<a class="place" href="{escape(href)}">{escape(value)}</a>')
+
+
+def _value(datasette, row, value, table):
+    """A figure or a count links to its span, highlighted in its report."""
+    report_id, start, end = _get(row, "report_id"), _get(row, "start"), _get(row, "end")
+    if report_id is None or not isinstance(start, int) or not isinstance(end, int):
+        return None
+    href = report_url(datasette, report_id, start, end)
+    shown = _shown(value, _get(row, "value_raw"))
+    return Markup(f'<a class="provenance" href="{escape(href)}" title="在报告原文中查看">{escape(shown)}</a>')
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str)
+
+
+def _is_given(value) -> bool:
+    return value is not None
+
+
+def _is_anything(value) -> bool:
+    return True
+
+
+# How a column's cells are shown, and the values its renderer takes (others: Datasette's way).
+RENDERERS = {
+    "passage": (_passage, _is_text), "report_id": (_report_id, _is_given), "id": (_reports_id, _is_given),
+    "agency": (_agency, _is_text), "agency_key": (_agency, _is_text), "name": (_agency_name, _is_text),
+    "text": (_text, _is_text), **{column: (_key(kind), _is_text) for column, kind in KEY_COLUMNS.items()},
+    "province": (_province, _is_text), "city": (_city, _is_text), "value": (_value, _is_anything),
+    "count": (_value, _is_anything),
+}
 
 
 @hookimpl
@@ -86,38 +182,5 @@ def render_cell(row, value, column, table, datasette):
 def cell_html(row, value, column, table, datasette) -> Markup | None:
     """A cell as the site shows it, or None for Datasette's own rendering. (A plain function
     beside the hook: mutation testing changes plain functions only.)"""
-    if column == "passage" and isinstance(value, str):  # a search result (the query returns what was searched)
-        return _passage(datasette, row, value, (_get(row, "searched") or "").split())
-    if column == "report_id" and value is not None:
-        # on table pages a foreign key arrives expanded ({"value", "label"}): link it to the report page too
-        return _report_link(datasette, value["value"] if isinstance(value, dict) else value)
-    if table == "reports" and column == "id" and value is not None:
-        return _report_link(datasette, value)
-    if column in ("agency", "name", "agency_key") and isinstance(value, str) and _get(row, "agency_key"):
-        if column != "name" or table == "agencies":  # an agency's name links to the agency's page
-            href = datasette.urls.path(f"/agency/{tilde_encode(str(_get(row, 'agency_key')))}")
-            return Markup(f'<a class="agency" href="{escape(href)}" title="机关页">{escape(value)}</a>')
-    if column == "text" and isinstance(value, str) and len(value) > TEXT_PREVIEW:
-        report_id = _get(row, "report_id") if table == "sections" else _get(row, "id")
-        preview = escape(value[:TEXT_PREVIEW]) + Markup("…")
-        if report_id is None:
-            return preview
-        return preview + Markup(" ") + _report_link(datasette, report_id, "全文")
-    if column in KEY_COLUMNS and isinstance(value, str) and table != "labels":
-        label = _official_labels().get((KEY_COLUMNS[column], value))
-        if label:  # the official wording beside the key, so a count reads as what it counts
-            return Markup(f'{escape(label)} <small class="key">{escape(value)}</small>')
-    if column == "province" and isinstance(value, str) and value:
-        return Markup(f'<a class="place" href="{escape(datasette.urls.path("/place/" + tilde_encode(value)))}">{escape(value)}</a>')
-    if column == "city" and isinstance(value, str) and value and _get(row, "province"):
-        href = datasette.urls.path(f"/place/{tilde_encode(_get(row, 'province'))}/{tilde_encode(value)}")
-        return Markup(f'<a class="place" href="{escape(href)}">{escape(value)}</a>')
-    if column not in VALUE_COLUMNS:
-        return None
-    report_id, start, end = _get(row, "report_id"), _get(row, "start"), _get(row, "end")
-    if report_id is None or not isinstance(start, int) or not isinstance(end, int):
-        return None
-    shown = _shown(value, _get(row, "value_raw"))
-    # Datasette's own ~-encoding: a %-encoded Chinese id would cost a redirect
-    href = datasette.urls.path(f"/report/{tilde_encode(str(report_id))}?start={start}&end={end}#hl")
-    return Markup(f'<a class="provenance" href="{escape(href)}" title="在报告原文中查看">{escape(shown)}</a>')
+    renderer, takes = RENDERERS.get(column, (None, None))
+    return renderer(datasette, row, value, table) if renderer and takes(value) else None
