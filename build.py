@@ -531,7 +531,7 @@ def _build(paths, db_path, jobs, kind, scheduler, full, progress) -> Result:
     # recorded afresh by every build.
     unwalked = [row for row in walk_issues if row["source_path"] not in the_plan.states]
 
-    db = store.open_building(target, state, new=full)
+    db = store.open_building(target, state)
     writer = store.Writer(db)
     try:
         store.begin(db, full, {known[path]["report_id"] for path in gone if known[path]["report_id"]}

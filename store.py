@@ -961,7 +961,7 @@ def copy_uncached(source: Path, target: Path) -> None:
             os.close(out)
 
 
-def open_building(target: Path, state: Path, new: bool) -> sqlite_utils.Database:
+def open_building(target: Path, state: Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(target)
     db.conn.create_function("bigram_document", 1, search.bigram_document, deterministic=True)
     db.execute("attach database ? as state", [str(state)])

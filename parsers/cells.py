@@ -15,7 +15,6 @@ from . import data
 from .model import Cell
 from .textutil import fold, squash
 
-NUMBER = re.compile(r"[+\-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[+\-]?\d+(?:\.\d+)?")
 NUMBER_CELL = re.compile(r"^\s*(?P<num>[+\-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[+\-]?\d+(?:\.\d+)?)\s*(?P<unit>万元|元|件|条|项)?\s*$")
 # Blank-like cells: kept as NULL with what was written, never as 0.
 DASH_CELL = re.compile(r"^\s*[-—–/－─]+\s*$")

@@ -23,7 +23,6 @@ FORMATS = {
     ".html": "html", ".htm": "html", ".shtml": "html",
     ".pdf": "pdf", ".docx": "docx", ".doc": "doc", ".wps": "wps",
 }
-TEXT_FORMATS = {"txt", "md"}
 
 
 class UnreadableFile(Exception):
