@@ -102,6 +102,24 @@ def test_cross_year_compares_with_the_same_agencys_year_before(carried_forward, 
     # a2020 has no annual report of 2019 to compare with (a2019 is a work report); b2020 is another agency
     assert [(report_id, c.check, c.passed) for report_id, c in found] == [("a2021", "cross_year", passed)]
     assert (found[0][1].expected, found[0][1].actual) == (carried_forward, 3)
+    assert found[0][1].detail == ("" if passed else f"上年结转 3 ≠ a2020（2020年）结转下年度 {carried_forward}")
+    # reports without an agency or a year are nobody's year before
+    nameless = [dict(r, agency=None) for r in reports[:2]] + [dict(r, year=None) for r in reports[2:3]]
+    assert checks.cross_year(nameless, outcomes) == []
+
+
+def test_a_group_row_is_summed_through_its_reasons_and_never_twice():
+    """不予公开's subtotal and its reasons: the results add up through the reasons, never both; a
+    subtotal that disagrees with its reasons is not what is summed; with neither printed (blank
+    cells), no sum is checked at all."""
+    every_column_passes = [(column, True) for column in COLUMNS]
+    assert [(c.scope, c.passed) for c in checks.outcome_sum(GOOD, LAYOUT)] == every_column_passes
+    doubled = {**GOOD, ("denied_total", "total"): 2}
+    assert [(c.scope, c.passed) for c in checks.outcome_sum(doubled, LAYOUT)] == every_column_passes
+    reasons_only = {key: value for key, value in GOOD.items() if key[0] != "denied_total"}
+    assert [(c.scope, c.passed) for c in checks.outcome_sum(reasons_only, LAYOUT)] == every_column_passes
+    neither = {key: value for key, value in GOOD.items() if not key[0].startswith("denied_")}
+    assert checks.outcome_sum(neither, LAYOUT) == []
 
 
 def test_cross_year_checks_are_written_by_the_build(tmp_path, monkeypatch):
@@ -189,7 +207,7 @@ def test_a_reports_checks_follow_its_template():
     columns), the statistics table's sums for the pre-2019 one, from its table's figures only."""
     from dataclasses import replace
 
-    from parsers.model import Cell, Metric, Outcome, ParsedReport, Source
+    from parsers.model import Cell, Metric, Outcome, ParsedReport, ReviewLitigation, Source
 
     outcomes = [Outcome(row, column, Cell(value, str(value), 0, 1)) for (row, column), value in GOOD.items()]
     report = ParsedReport(Source("r.txt", "txt", "0" * 64, ""), template="t2021", outcomes=outcomes)
@@ -197,6 +215,15 @@ def test_a_reports_checks_follow_its_template():
     assert ("balance", "total", True) in table3 and ("applicant_sum", "granted", True) in table3
     assert len(table3) == len(COLUMNS) + len(checks.outcome_sum(GOOD, LAYOUT)) + len(checks.applicant_sum(GOOD, COLUMNS))
     assert [(c.check, c.scope, c.passed) for c in checks.run(replace(report, template="t2019"))] == table3
+    # what the prose states, against the table, in both formats
+    stated = [Metric("applications_received_total", "共收到申请", Cell(11, "11", 0, 2), "件", "text"),
+              Metric("admin_review_total", "行政复议", Cell(0, "0", 0, 1), "件", "text")]
+    reviewed = [ReviewLitigation("admin_review", "total", Cell(0, "0", 0, 1))]
+    for template in ("t2019", "t2021"):
+        prose = replace(report, template=template, metrics=stated, review_litigation=reviewed)
+        assert [(c.check, c.scope, c.expected, c.actual, c.passed, c.detail) for c in checks.text_vs_table(prose)] == [
+            ("text_vs_table", "applications_received_total", 10, 11, False, "正文“共收到申请11”与表格 10 不一致"),
+            ("text_vs_table", "admin_review_total", 0, 0, True, "")]
     assert checks.run(replace(report, template="narrative")) == []
 
     def metric(key, value, source="table"):
