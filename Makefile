@@ -88,6 +88,8 @@ corpus: install
 	$(BIN)/python -m bench.corpus --n $(N) --seed $(SEED) --out build/corpus
 
 bench: install
+	$(BIN)/python build.py --db build/weight.db reports
+	$(BIN)/python -m bench.weight --db build/weight.db --out build/weight.json
 	$(BIN)/python -m bench.bench --sizes 10000 100000 --out build/bench.json
 
 # Vendored browser code (committed; `make vendor` fetches it again from npm). vega-interpreter lets

@@ -3,7 +3,7 @@
 Served immutable (`-i`, as `make serve` and every deployment serve it), the database cannot
 change under the server, so a page is a function of its URL. This plugin
 
-- gives every successful GET an `ETag` (the build's id, its parser version and the site's
+- gives every successful GET a weak `ETag` (the build's id, its parser version and the site's
   templates, metadata and plugins: whatever a page is made of) and `Cache-Control: public`,
   and answers `If-None-Match` with 304: a CDN or a browser in front serves repeat visits;
 - keeps recent responses in memory (at most CACHE_BYTES, each at most ENTRY_BYTES, least
@@ -84,6 +84,15 @@ def _header(scope, name: bytes) -> bytes | None:
     return next((value for key, value in scope.get("headers", []) if key.lower() == name), None)
 
 
+def not_modified(if_none_match: bytes | None, tag: bytes) -> bool:
+    """Whether If-None-Match names the page's tag (weakly, as RFC 9110 compares for it: W/"x" is "x")."""
+    if not if_none_match:
+        return False
+    opaque = tag.removeprefix(b"W/")
+    return if_none_match.strip() == b"*" or any(
+        candidate.strip().removeprefix(b"W/") == opaque for candidate in if_none_match.split(b","))
+
+
 def shared_request(scope) -> bool:
     """Whether the answer to this request may be shared: not for a Cookie or Authorization (the
     only things a page varies by besides its URL), nor for arbitrary SQL (random(), the time)."""
@@ -143,7 +152,8 @@ def asgi_wrapper(datasette):
                     if "build_info" in await db.table_names():
                         info.update(dict((await db.execute("select key, value from build_info")).rows))
                 digest = hashlib.sha256(repr((sorted(info.items()), site_digest())).encode()).hexdigest()[:20]
-                etag.append(f'"{digest}"'.encode())
+                # weak: the page gzipped (ogi_compress) or not is the same page (RFC 9110 8.8.3)
+                etag.append(f'W/"{digest}"'.encode())
         return etag[0] or None
 
     def wrap(app):
@@ -153,7 +163,7 @@ def asgi_wrapper(datasette):
             tag = await current_etag()
             if tag is None or not shared_request(scope):
                 return await app(scope, receive, send)
-            if tag in (_header(scope, b"if-none-match") or b"").replace(b"W/", b"").split(b", "):
+            if not_modified(_header(scope, b"if-none-match"), tag):
                 await send({"type": "http.response.start", "status": 304,
                             "headers": [(b"etag", tag), (b"cache-control", f"public, max-age={MAX_AGE}".encode())]})
                 return await send({"type": "http.response.body", "body": b""})
@@ -166,7 +176,8 @@ def asgi_wrapper(datasette):
             found = None if fresh else pages.get(key)
             if found is not None:
                 status, headers, body = found
-                await send({"type": "http.response.start", "status": status, "headers": headers})
+                # (a copy: a wrapper outside, such as the gzip one, may change the list it is given)
+                await send({"type": "http.response.start", "status": status, "headers": list(headers)})
                 return await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
             held: dict = {"body": [], "keep": scope["method"] == "GET", "size": 0}
@@ -174,7 +185,7 @@ def asgi_wrapper(datasette):
             async def keeping(event):
                 if event["type"] == "http.response.start":
                     headers, ok = shared_headers(event["status"], event.get("headers", []), tag)
-                    held.update(keep=held["keep"] and ok, status=event["status"], headers=headers)
+                    held.update(keep=held["keep"] and ok, status=event["status"], headers=list(headers))
                     event = dict(event, headers=headers)
                 elif event["type"] == "http.response.body" and held["keep"]:
                     held["size"] += len(event.get("body", b""))

@@ -17,7 +17,7 @@ import sqlite3
 import pytest
 from datasette.app import Datasette
 
-from plugins import ogi_cache, ogi_guard, ogi_links
+from plugins import ogi_cache, ogi_compress, ogi_guard, ogi_links
 
 SITE = Datasette(memory=True)  # only its URL maker is used: base_url "/"
 
@@ -133,6 +133,14 @@ def test_a_page_is_kept_under_its_url_host_and_scheme_unless_they_are_too_long()
     assert ogi_cache.page_key(scope(path=path)) is not None
     assert ogi_cache.page_key(scope(path=path + "a")) is None
     assert ogi_cache.page_key(scope(headers=[(b"host", b"h" * ogi_cache.KEY_BYTES)])) is None
+
+
+@pytest.mark.parametrize("if_none_match, matches", [
+    (b'W/"t1"', True), (b'"t1"', True), (b'"x", W/"t1"', True), (b'"x",W/"t1" ', True), (b"*", True),
+    (b'"t2"', False), (b'W/"t11"', False), (b"", False), (None, False),
+])
+def test_if_none_match_names_the_page_by_weak_comparison(if_none_match, matches):
+    assert ogi_cache.not_modified(if_none_match, b'W/"t1"') is matches
 
 
 def test_a_good_page_goes_out_tagged_and_public_anything_else_unkept():
@@ -328,8 +336,8 @@ def pages(db_path, paths: list[tuple[str, dict]]) -> list:
     from conftest import ROOT
     from serving import SETTINGS
 
-    ours = [ogi_cache, ogi_guard, ogi_links]
-    loaded = [p for p in pm.get_plugins() if getattr(p, "__name__", "") in ("ogi_cache.py", "ogi_guard.py", "ogi_links.py")]
+    ours = [ogi_cache, ogi_compress, ogi_guard, ogi_links]
+    loaded = [p for p in pm.get_plugins() if getattr(p, "__name__", "") in {f"{m.__name__.split('.')[-1]}.py" for m in ours}]
 
     async def ask():
         ds = Datasette(immutables=[str(db_path)], template_dir=str(ROOT / "templates"),
@@ -376,7 +384,7 @@ def test_pages_in_process_are_guarded_cached_and_linked(small_db):
         ("/ogi/reports.json?_sort=year&_shape=array", {}), ("/ogi/reports_view.json?_sort=nope&_shape=array", {}),
         ("/ogi/nowhere?_sort=nope", {}),
     ])
-    assert tagged.status_code == 200 and tagged.headers["etag"].startswith('"')
+    assert tagged.status_code == 200 and tagged.headers["etag"].startswith('W/"')
     assert tagged.headers["cache-control"] == f"public, max-age={ogi_cache.MAX_AGE}"
     assert 'href="/report/r1?start=30&amp;end=32#hl"' in values.text  # ogi_links at work on a table page
     assert again.status_code == 200  # a tag that is not the build's is a full page
@@ -413,3 +421,18 @@ def test_the_site_loads_nothing_of_the_builder():
     builder = [name for name in loaded if name in ("store", "build", "sqlite_utils", "pdfplumber", "docx")
                or name.startswith(("parsers.pipeline", "parsers.readers", "parsers.tables", "parsers.document"))]
     assert builder == []
+
+
+def test_pages_go_out_gzipped_to_who_accepts_it_and_the_database_as_it_is(small_db):
+    assert ogi_compress.compressible("/ogi/reports") and ogi_compress.compressible("/-/static/app.css")
+    assert not ogi_compress.compressible("/ogi.db") and not ogi_compress.compressible("/ogi.db.gz")
+    assert not ogi_compress.compressible("/-/static/logo.PNG")
+    gzipped, plain, database = pages(small_db, [("/ogi/reports", {"accept-encoding": "gzip"}),
+                                                ("/ogi/reports", {"accept-encoding": "identity"}),
+                                                ("/ogi.db", {"accept-encoding": "gzip"})])
+    assert gzipped.headers["content-encoding"] == "gzip" and "accept-encoding" in gzipped.headers["vary"].lower()
+    assert "content-encoding" not in plain.headers
+    # (httpx unpacks it: the same page; the cache and the guard saw it as written)
+    assert gzipped.text == plain.text and gzipped.headers["etag"] == plain.headers["etag"]
+    assert int(gzipped.headers["content-length"]) < len(plain.content) / 3
+    assert "content-encoding" not in database.headers and database.content == small_db.read_bytes()
