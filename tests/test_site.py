@@ -437,6 +437,17 @@ def test_datasettes_interface_words_are_chinese(get):
     assert "显示 SQL" in query and "Custom SQL query" not in query and 'value="运行"' in query
 
 
+@pytest.mark.parametrize("path", ["/", "/ogi", "/ogi/metrics", "/ogi/refusal_reasons", "/report/003_85b1cd000e56671f",
+                                  "/-/dashboards", "/-/dashboards/national-trends", "/about"])
+def test_every_page_is_marked_chinese_and_its_frame_speaks_chinese(get, path):
+    page = get(path).text
+    assert '<html lang="zh-CN">' in page
+    for english in ("Powered by", "Queries took", "Data license", "Data source", ">home<", ">Menu<", "Log out"):
+        assert english not in page, (path, english)
+    if path != "/":
+        assert '<a href="/">首页</a>' in page  # the first crumb
+
+
 def test_counts_on_table_pages_stand_beside_their_official_labels(get):
     page = get("/ogi/application_outcomes?report_id=003_85b1cd000e56671f").text
     assert "一、本年新收政府信息公开申请数量" in page and "new_received" in page and "自然人" in page
