@@ -45,6 +45,21 @@ EQUIVALENT: dict[str, str] = {
     **{f"parsers.checks.x__outcome_leaves__mutmut_{n}": "the group branch: no layout has a group without reasons"
        for n in (28, 30, 33, 38, 39, 40, 42, 43, 46)},
     # ASGI servers and Datasette's test client always give an HTTP scope its query_string
+    "plugins.ogi_cache.x_shared_request__mutmut_23": "another default for query_string: always there",
+    "plugins.ogi_cache.x_page_key__mutmut_5": "another default for query_string: always there",
+    "plugins.ogi_guard.x__is_custom_sql__mutmut_5": "another default for query_string: always there",
+    "plugins.ogi_guard.x__is_custom_sql__mutmut_10": "another default for query_string: always there",
+    "plugins.ogi_guard.x__too_much_asked__mutmut_3": "another default for query_string: always there",
+    "plugins.ogi_guard.x__too_much_asked__mutmut_5": "scope.get('query_string') without its default: always there",
+    "plugins.ogi_guard.x__is_custom_sql__mutmut_12": "'LATIN-1' is the same codec as 'latin-1'",
+    "plugins.ogi_guard.x__unknown_sort_column__mutmut_12": "'LATIN-1' is the same codec as 'latin-1'",
+    "plugins.ogi_guard.x__unknown_sort_column__mutmut_32": "strip('XX/XX') strips / (and X, which starts no "
+                                                           "database's or table's name here)",
+    "plugins.ogi_guard.x__last_record_end__mutmut_6": "at end 0 no quote precedes it: the loop stops either way",
+    "plugins.ogi_links.x__agency_name__mutmut_6": "_agency does not read the table it is given",
+    "plugins.ogi_links.x__marked__mutmut_3": "sorted by the words themselves, reversed, a word comes before "
+                                            "its own prefixes too, which is all the order decides",
+    "plugins.ogi_links.x__marked__mutmut_6": "the same as _3",
     "plugins.ogi_cache.x_shared_request__mutmut_25": "scope.get('query_string') without its default: always there",
     "plugins.ogi_cache.x_shared_request__mutmut_28": "another default for query_string: always there",
     "plugins.ogi_guard.x__is_custom_sql__mutmut_7": "scope.get('query_string') without its default: always there",

@@ -121,12 +121,10 @@ def _text(datasette, row, value, table):
     return preview if report_id is None else preview + Markup(" ") + _report_link(datasette, report_id, "全文")
 
 
-def _key(kind):
-    def render(datasette, row, value, table):
-        """The official wording beside a key, so that a count reads as what it counts."""
-        label = _official_labels().get((kind, value)) if table != "labels" else None
-        return Markup(f'{escape(label)} <small class="key">{escape(value)}</small>') if label else None
-    return render
+def _key(datasette, row, value, table, kind):
+    """The official wording beside a key, so that a count reads as what it counts."""
+    label = _official_labels().get((kind, value)) if table != "labels" else None
+    return Markup(f'{escape(label)} <small class="key">{escape(value)}</small>') if label else None
 
 
 def _province(datasette, row, value, table):
@@ -168,7 +166,7 @@ def _is_anything(value) -> bool:
 RENDERERS = {
     "passage": (_passage, _is_text), "report_id": (_report_id, _is_given), "id": (_reports_id, _is_given),
     "agency": (_agency, _is_text), "agency_key": (_agency, _is_text), "name": (_agency_name, _is_text),
-    "text": (_text, _is_text), **{column: (_key(kind), _is_text) for column, kind in KEY_COLUMNS.items()},
+    "text": (_text, _is_text), **{column: (functools.partial(_key, kind=kind), _is_text) for column, kind in KEY_COLUMNS.items()},
     "province": (_province, _is_text), "city": (_city, _is_text), "value": (_value, _is_anything),
     "count": (_value, _is_anything),
 }

@@ -42,6 +42,9 @@ def test_a_value_links_to_its_span_in_its_report():
     assert cell(dict(row, start=None), "value") is None
     assert cell(dict(row, end="342"), "value") is None
     assert cell({"value": 3, "start": 1, "end": 2}, "value") is None
+    # on a table page the report_id beside a value arrives expanded, {"value", "label"}
+    expanded = {"report_id": {"value": "r1", "label": "某报告"}, "value": 3, "start": 1, "end": 2}
+    assert 'href="/report/r1?start=1&amp;end=2#hl"' in cell(expanded, "value")
     assert cell(row, "value_raw") is None  # other columns are Datasette's to render
 
 
@@ -60,7 +63,8 @@ def test_agency_names_link_to_the_agency_page_escaped():
     row = {"agency": "<script>x</script>局", "agency_key": "320813/交通局", "name": "交通局"}
     assert cell(row, "agency", table="reports") == ('<a class="agency" href="/agency/320813~2F~E4~BA~A4~E9~80~9A~E5~B1~80" title="机关页">'
                                                     '&lt;script&gt;x&lt;/script&gt;局</a>')
-    assert 'href="/agency/320813~2F~E4~BA~A4~E9~80~9A~E5~B1~80"' in cell(row, "name", table="agencies")
+    assert cell(row, "name", table="agencies") == \
+        '<a class="agency" href="/agency/320813~2F~E4~BA~A4~E9~80~9A~E5~B1~80" title="机关页">交通局</a>'
     assert cell(row, "name", table="reports") is None  # a name elsewhere is not an agency's
     assert cell(dict(row, agency_key=None), "agency", table="reports") is None
 
@@ -265,6 +269,8 @@ def test_a_byte_order_mark_stays_first_and_bytes_that_are_no_utf8_are_replaced()
     assert ogi_guard.CsvNeutraliser().feed(b"a,\xff\r\n", last=True).decode() == "a,\ufffd\r\n"
     # a character cut at the very end of the response is replaced, not lost
     assert ogi_guard.CsvNeutraliser().feed(b"a,b\r\n\xe6\x94", last=True).decode() == "a,b\r\n\ufffd"
+    # a line break inside a quoted cell stays as written
+    assert ogi_guard.CsvNeutraliser().feed(b'=x,"a\r\nb"\r\n', last=True) == b'\'=x,"a\r\nb"\r\n'
 
 
 def test_a_csv_without_formula_characters_passes_through_as_written():
@@ -314,7 +320,7 @@ def test_the_authorizer_hides_file_names_and_refuses_value_generators():
 
 def test_a_query_growing_memory_past_its_limit_is_stopped_like_a_slow_one(monkeypatch):
     db = sqlite3.connect(":memory:")
-    monkeypatch.setattr(ogi_guard, "QUERY_MEMORY", 0)  # any growth at all is too much
+    monkeypatch.setattr(ogi_guard, "QUERY_MEMORY", 2**20)  # 1 MB; the query's string grows to about 20 MB
     grow = "with recursive r(n) as (select 1 union all select n + 1 from r limit 3000000) select group_concat(n) from r"
     with ogi_guard._time_and_memory_limit(db, 10_000), pytest.raises(sqlite3.OperationalError, match="interrupted"):
         db.execute(grow).fetchall()
