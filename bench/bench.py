@@ -126,12 +126,7 @@ def latency(db: Path) -> dict:
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                httpx.get(base + "/-/versions.json")
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        load.wait_until_serving(base)
         result, every = {}, []
         # no-cache: the server builds each page again rather than serve it from memory (ogi_cache)
         with httpx.Client(timeout=60, headers={"cache-control": "no-cache"}) as client:

@@ -32,6 +32,19 @@ MAX_REQUESTS = 60_000  # a bound on the run whatever the speed (about 30 s at th
 REPORT_PAGES = 3000  # different report pages in the mix
 
 
+def wait_until_serving(base: str, seconds: float = 30) -> None:
+    """Until the server at `base` answers (a starting Datasette takes a few seconds)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(base + "/-/versions.json")
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def mix(report_ids: list[str], agency: str) -> dict[str, list[str]]:
     """The page set, by type."""
     return {

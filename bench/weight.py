@@ -16,13 +16,13 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 from datasette.utils import tilde_encode
 
+from bench.load import wait_until_serving
 from serving import serve_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,13 +70,8 @@ def measure(db: Path) -> dict[str, dict]:
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
+        wait_until_serving(base)
         with httpx.Client(timeout=60) as client:
-            for _ in range(150):
-                try:
-                    client.get(base + "/-/versions.json")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.2)
             return {kind: weigh(base, path, client) for kind, path in page_types(db).items()}
     finally:
         server.terminate()
