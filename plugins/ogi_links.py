@@ -4,8 +4,8 @@ every report id, agency and place links to its page.
 Any row that has report_id, start and end (the metrics, application_outcomes
 and review_litigation tables, and canned queries that select those columns)
 gets its value or count cell rendered as a link to
-/report/{report_id}?start=…&end=…#hl. A report_id cell (and the reports
-table's id) links to /report/{id}. Long text (a report's or a section's full
+/report/{report_id}?start=…&end=…#hl. A report_id cell, the reports
+table's id and a report's title link to /report/{id}. Long text (a report's or a section's full
 text) is cut to its first words on table pages: the report page shows it whole.
 Which column is drawn how is one table, RENDERERS (column -> renderer, and the
 values it takes); report_url() makes every link to a report or a span of it.
@@ -98,6 +98,12 @@ def _reports_id(datasette, row, value, table):
     return _report_link(datasette, value) if table == "reports" else None
 
 
+def _title(datasette, row, value, table):
+    """A report's title leads to its report page (in the reports table, or a row that names its report)."""
+    report_id = _get(row, "id") if table == "reports" else _get(row, "report_id")
+    return _report_link(datasette, report_id, value) if report_id is not None else None
+
+
 def _agency(datasette, row, value, table):
     """An agency's name (or key) links to the agency's page."""
     key = _get(row, "agency_key")
@@ -165,6 +171,7 @@ def _is_anything(value) -> bool:
 # How a column's cells are shown, and the values its renderer takes (others: Datasette's way).
 RENDERERS = {
     "passage": (_passage, _is_text), "report_id": (_report_id, _is_given), "id": (_reports_id, _is_given),
+    "title": (_title, _is_text),
     "agency": (_agency, _is_text), "agency_key": (_agency, _is_text), "name": (_agency_name, _is_text),
     "text": (_text, _is_text), **{column: (functools.partial(_key, kind=kind), _is_text) for column, kind in KEY_COLUMNS.items()},
     "province": (_province, _is_text), "city": (_city, _is_text), "value": (_value, _is_anything),

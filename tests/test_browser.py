@@ -103,7 +103,7 @@ def test_walk_from_home_by_place_and_agency_to_a_highlighted_value(chromium, sit
     tab.click("text=平潭综合实验区管委会")  # its agency, reporting 2011-2025
     tab.wait_for_load_state()
     assert tab.locator("h1").inner_text() == "平潭综合实验区管委会" and _fits(tab)
-    tab.click("text=017_pingtan_zone_2022")
+    tab.click("text=平潭综合实验区2022年度政府信息公开工作年度报告")  # its report of 2022, by its title
     tab.wait_for_load_state()
     cell = tab.locator('#table-3 tr[data-outcome="new_received"] a.provenance').last
     total = cell.inner_text()

@@ -55,6 +55,11 @@ def test_a_report_id_links_to_its_page_tilde_encoded_as_datasette_does():
     assert 'href="/report/x1"' in cell({"report_id": {"value": "x1", "label": "某报告"}}, "report_id")
     assert cell({"id": "x1"}, "id", table="reports") == '<a class="report" href="/report/x1" title="报告页">x1</a>'
     assert cell({"id": "x1"}, "id", table="sections") is None
+    # a report's title leads to its page, in the reports table or a row that names its report
+    assert cell({"id": "x1", "title": "某县<2021>年报"}, "title", table="reports") == \
+        '<a class="report" href="/report/x1" title="报告页">某县&lt;2021&gt;年报</a>'
+    assert 'href="/report/x2"' in cell({"report_id": "x2", "title": "某县年报"}, "title", table=None)
+    assert cell({"id": "x1", "title": "某县年报"}, "title", table="sections") is None
     assert cell({"report_id": None}, "report_id") is None
 
 

@@ -1,6 +1,7 @@
 """The site as users reach it: a real Datasette on 127.0.0.1 serving the built
 database with metadata.yml, templates/ and plugins/."""
 
+import html
 import re
 import sqlite3
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from datasette.utils import tilde_encode
 
 from parsers.textutil import squash
 
@@ -446,6 +448,19 @@ def test_every_page_is_marked_chinese_and_its_frame_speaks_chinese(get, path):
         assert english not in page, (path, english)
     if path != "/":
         assert '<a href="/">首页</a>' in page  # the first crumb
+
+
+def test_reports_are_what_a_reader_browses(get, db):
+    """Report lists lead to report pages by their titles: the reports table, an agency's page, and
+    a province's and a city's pages (their newest reports)."""
+    rid, title, agency_key, province, city = db.execute(
+        "select id, title, agency_key, province, city from reports where city is not null and title is not null "
+        "order by id limit 1").fetchone()
+    link = f'<a class="report" href="/report/{tilde_encode(rid)}" title="报告页">{html.escape(title)}</a>'
+    assert link in get(f"/ogi/reports?id={rid}").text
+    assert f'href="/report/{tilde_encode(rid)}">{html.escape(title)}</a>' in get(f"/agency/{tilde_encode(agency_key)}").text
+    for page in (f"/place/{tilde_encode(province)}", f"/place/{tilde_encode(province)}/{tilde_encode(city)}"):
+        assert f'href="/report/{tilde_encode(rid)}">{html.escape(title)}</a>' in get(page).text, page
 
 
 def test_counts_on_table_pages_stand_beside_their_official_labels(get):
