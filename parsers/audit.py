@@ -109,18 +109,6 @@ def on_time(report: ParsedReport, page_date: str | None, given_date: str | None)
 
 # --- complete, consistent, prose and tables, unchanged, clean ------------------------------------
 
-@functools.cache
-def part_words(part: str) -> tuple[str, ...]:
-    """The words that name a part in a heading: the sections' own (document.yml)."""
-    return tuple(next(k["match"] for k in data.load("document")["section_keys"] if k["key"] == part))
-
-
-def _heading_in(part: str, text: str) -> bool:
-    """Whether a numbered heading (三、…, （三）…) names the part."""
-    words = "|".join(map(re.escape, part_words(part)))
-    return bool(re.search(rf"[一二三四五六七八九十]+\s*[、.．）)]\s*[^。，；\n]{{0,12}}?(?:{words})", text))
-
-
 def _ends_with_its_date(report: ParsedReport) -> bool:
     """Whether the copy runs to the report's own date at its end (a signature), not just a date at
     the top of a saved page that may stop anywhere."""
@@ -141,8 +129,8 @@ def complete(report: ParsedReport) -> Audit:
     rule = _rule(required["rule"])
     found = {s.key for s in report.sections if s.key}
     body = report.source.text[meta.body_start:]
-    missing = [rules()["part_names"][p] for p in required["parts"] if p not in found and not _heading_in(p, body)
-               and not (required.get("mentions") and any(w in body for w in part_words(p)))]
+    missing = [rules()["part_names"][p] for p in required["parts"] if p not in found and not document.heading_names(p, body)
+               and not (required.get("mentions") and any(w in body for w in document.part_words(p)))]
     tables_required = meta.year >= 2019  # the 2019 and 2021 formats' tables 二, 三 and 四
     share = (reading.cells_read / reading.cells_expected) if reading and reading.cells_expected else None
     cells = f"，表格单元格读出{reading.cells_read}/{reading.cells_expected}" if share is not None else ""

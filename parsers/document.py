@@ -7,6 +7,7 @@ title, an agency or a section.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from . import data, regions
@@ -81,6 +82,8 @@ def analyse(text: str, path: str = "") -> tuple[Metadata, list[Issue]]:
             before = re.search(rules["announcement_agency_before"], announced.string[:announced.end()])
             named = [m.group("agency") for m in (announced, before) if m and _is_agency(m.group("agency"), rules)]
             meta.agency = named[0] if named else None
+        elif has_the_format_structure(text, rules):
+            meta.doc_type = "annual_report"
     meta.published_date = find_published_date(text, all_lines)
     meta.year, meta.year_guess = find_year(text, meta.title, meta.published_date, path)
     complete(meta)
@@ -107,6 +110,25 @@ def find_announcement(text: str, rules: dict) -> re.Match | None:
     if any(word in head for word in rules["news_markers"]):
         return None
     return re.search(rules["announcement_pattern"], re.sub(r"[ \t]", "", head))
+
+
+@functools.cache
+def part_words(part: str) -> tuple[str, ...]:
+    """The words that name a part in a heading: the sections' own (section_keys)."""
+    return tuple(next(k["match"] for k in data.load("document")["section_keys"] if k["key"] == part))
+
+
+def heading_names(part: str, text: str) -> bool:
+    """Whether a numbered heading (三、…, （三）…) names the part, at a line's start or, in a copy
+    that flattened its headings into the running text, anywhere."""
+    words = "|".join(map(re.escape, part_words(part)))
+    return bool(re.search(rf"[一二三四五六七八九十]+\s*[、.．）)]\s*[^。，；\n]{{0,12}}?(?:{words})", text))
+
+
+def has_the_format_structure(text: str, rules: dict) -> bool:
+    """Whether numbered headings name enough of an annual report's parts (总体情况, 主动公开政府信息情况,
+    收到和处理政府信息公开申请情况, 政府信息公开行政复议、行政诉讼情况, 存在的主要问题及改进情况)."""
+    return sum(heading_names(part, text) for part in rules["structure_parts"]) >= rules["structure_min"]
 
 
 def _is_agency(name: str | None, rules: dict) -> bool:

@@ -15,6 +15,7 @@ import pytest
 import build
 from conftest import ROOT
 from parsers import audit as audit_module
+from parsers import document
 from parsers import data
 from parsers.model import Audit, Check, Section, Version
 from parsers.pipeline import parse_report
@@ -441,7 +442,7 @@ def test_a_deadline_rule_applies_from_its_first_year_to_its_last():
     ("requests", "四、行政复议、行政诉讼情况", False),
 ])
 def test_a_numbered_heading_names_a_part(part, text, named):
-    assert audit_module._heading_in(part, text) is named
+    assert document.heading_names(part, text) is named
 
 
 def test_sentences_are_the_prose_of_at_least_twelve_chinese_characters_without_headings():

@@ -1,5 +1,7 @@
 """Parsing steps on small real excerpts, with what a person reads in them."""
 
+import re
+
 import pytest
 
 from parsers import decode, document, figures, regions, tables
@@ -719,3 +721,39 @@ def test_what_the_title_and_agency_tell_is_filled_in_where_still_unknown():
         ("annual_report", "淮安市洪泽区交通运输局", "福建省", None, None, None)
     assert completed(title="关于做好2023年政府信息公开工作的通知")[0] == "other"
     assert completed(title=None)[0] == "other" and completed(title="某某")[0] == "other"
+
+
+NAMED_BY_STRUCTURE = ["000_680e7faf37592182.txt", "003_85b1cd000e56671f.txt", "008_pingtan_county_gov_2011.txt",
+                      "017_pingtan_zone_2022.txt", "104_pingtan_zone_2014.txt", "180_daoxian_culture_broadcasting_bureau_2013_pre2019_short.txt"]
+
+
+@pytest.mark.parametrize("name", NAMED_BY_STRUCTURE)
+@pytest.mark.parametrize("variant", ["as_numbered", "full_stop_numbers", "one_line"])
+def test_a_report_that_never_names_itself_is_known_by_its_parts(name, variant):
+    """A mirror or a saved page that lost the title line, and says 年度报告 nowhere (no announcing
+    sentence either), is still an annual report by its numbered part headings, however written."""
+    from conftest import ROOT
+    from parsers.pipeline import parse_report
+
+    text = (ROOT / "reports" / name).read_text(encoding="utf-8")
+    start, end = parse_report(name, text.encode("utf-8")).metadata.title_span
+    start, end = text.rfind("\n", 0, start) + 1, end  # the title's whole line (a saved page's 标题: field too)
+    text = (text[:start] + text[end:]).replace("年度报告", "工作情况").replace("年报", "工作情况").replace("报告", "材料")
+    if variant == "full_stop_numbers":
+        text = re.sub(r"(^|\s)([一二三四五六七八九十]{1,2})、", r"\1\2．", text)
+    if variant == "one_line":
+        text = " ".join(text.split("\n"))
+    report = parse_report("page.txt", text.encode("utf-8"))
+    assert report.metadata.title is None and report.metadata.doc_type == "annual_report"
+
+
+def test_an_article_that_names_a_few_parts_is_not_a_report():
+    article = ("近日，某县召开政务公开工作会议。会议指出，一、主动公开政府信息情况良好；二、收到和处理政府信息公开申请情况"
+               "总体平稳。会议要求进一步做好相关工作。\n")
+    assert parse_report_of(article).metadata.doc_type == "other"
+
+
+def parse_report_of(text: str):
+    from parsers.pipeline import parse_report
+
+    return parse_report("page.txt", text.encode("utf-8"))
