@@ -180,6 +180,12 @@ RENDERERS = {
 
 
 @hookimpl
+def prepare_jinja2_environment(env, datasette):
+    # the site's own pages make their links to reports the same way: report_url(id[, start, end])
+    env.globals["report_url"] = functools.partial(report_url, datasette)
+
+
+@hookimpl
 def render_cell(row, value, column, table, datasette):
     return cell_html(row, value, column, table, datasette)
 
