@@ -431,6 +431,29 @@ def test_the_report_builder_gives_linked_figures_a_chart_and_csv(get, db):
     assert {row["report_id"] for row in everything} <= annual
 
 
+def test_the_comparison_takes_several_agencies_a_short_province_and_says_what_it_did(get, db):
+    def reports(**params):
+        rows = get("/ogi/compare.json", _shape="array", **{"agency": "", "province": "", "year_from": "",
+                                                           "year_to": "", "fields": "applications", **params}).json()
+        return {row["report_id"] for row in rows}
+
+    def annual(where, *args):
+        return {r for (r,) in db.execute(f"select id from reports where doc_type = 'annual_report' and {where}", args)
+                if db.execute("select 1 from application_outcomes where report_id = ?", [r]).fetchone()}
+
+    pingtan, furong = annual("agency like '%平潭%'"), annual("agency like '%芙蓉区%'")
+    assert pingtan and furong
+    for written in ("平潭、芙蓉区", "平潭 芙蓉区", "平潭，芙蓉区"):
+        assert reports(agency=written) == pingtan | furong, written
+    assert reports(province="福建") == reports(province="福建省") == annual("province = '福建省'")
+    # a year that is no year filters nothing, and the page says so
+    assert reports(agency="平潭", year_to="abc") == pingtan
+    page = get("/compare", agency="平潭", year_to="abc").text
+    assert "截止年度“abc”不是四位数的年份" in page and "份报告" in page
+    assert "没有找到符合条件的年度报告" in get("/compare", agency="没有这个机关").text
+    assert "作为示例" in get("/compare").text and "作为示例" not in get("/compare", agency="平潭").text
+
+
 def test_datasettes_interface_words_are_chinese(get):
     table = get("/ogi/metrics").text
     assert "共 " in table and "数据格式：" in table and 'value="应用"' in table and "各列说明" in table
