@@ -18,7 +18,7 @@ from datasette import hookimpl
 from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
 
-from parsers.data import official_labels
+from parsers.data import official_labels, spam_words
 
 KEY_COLUMNS = {"outcome": "outcome", "applicant_type": "applicant_type", "proceeding": "proceeding", "result": "result"}
 
@@ -64,16 +64,22 @@ def _report_link(datasette, report_id, shown=None) -> Markup:
                   f'{escape(shown or report_id)}</a>')
 
 
+SPAM = '<del class="spam" title="镜像网站插入的文字，不是发布机关的原文">{}</del>'
+
+
 def _marked(text: str, words: list[str]) -> Markup:
-    """`text` escaped, each place a searched word occurs marked: in one pass over the text, the
-    longer word first where two start at one place (replacing word by word marked 公开 again
-    inside a marked 信息公开, and a word such as lt inside the escaped &lt;)."""
-    words = sorted({word for word in words if word}, key=len, reverse=True)
-    if not words:
+    """`text` escaped, each place a searched word occurs marked and each word a mirror site injected
+    struck through (it stays in reports.text, but is never shown as the agency's words): in one
+    pass over the text, the longer word first where two start at one place (replacing word by word
+    marked 公开 again inside a marked 信息公开, and a word such as lt inside the escaped &lt;)."""
+    spam = set(spam_words())
+    every = sorted({word for word in words if word} | spam, key=len, reverse=True)
+    if not every:
         return escape(text)
     parts, done = [], 0
-    for found in re.finditer("|".join(map(re.escape, words)), text):
-        parts += [escape(text[done:found.start()]), Markup("<mark>{}</mark>").format(found[0])]
+    for found in re.finditer("|".join(map(re.escape, every)), text):
+        shown = Markup(SPAM if found[0] in spam else "<mark>{}</mark>").format(found[0])
+        parts += [escape(text[done:found.start()]), shown]
         done = found.end()
     return Markup("").join(parts + [escape(text[done:])])
 
@@ -123,7 +129,7 @@ def _text(datasette, row, value, table):
     if len(value) <= TEXT_PREVIEW:
         return None
     report_id = _get(row, "report_id") if table == "sections" else _get(row, "id")
-    preview = escape(value[:TEXT_PREVIEW]) + Markup("…")
+    preview = _marked(value[:TEXT_PREVIEW], []) + Markup("…")
     return preview if report_id is None else preview + Markup(" ") + _report_link(datasette, report_id, "全文")
 
 

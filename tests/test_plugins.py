@@ -114,6 +114,10 @@ def test_a_search_passage_marks_the_words_searched_and_links_to_its_place():
     # a word that is also part of an escaped character (&lt;) marks only the text's own
     assert cell({"passage": "<lt>", "searched": "lt"}, "passage", table=None) == "&lt;<mark>lt</mark>&gt;"
     assert cell({"passage": "a<b", "searched": ""}, "passage", table=None) == "a&lt;b"
+    # words a mirror injected are struck through, in passages and text previews alike
+    assert cell({"passage": "公开澳门新葡京信息", "searched": "公开"}, "passage", table=None) == (
+        '<mark>公开</mark><del class="spam" title="镜像网站插入的文字，不是发布机关的原文">澳门新葡京</del>信息')
+    assert '<del class="spam"' in cell({"text": "澳门新葡京" + "政" * 80}, "text", table="sections")
     # where one word begins another, the longer is marked
     assert cell({"passage": "政府信息公开", "searched": "信息 信息公开"}, "passage", table=None) == "政府<mark>信息公开</mark>"
 
