@@ -57,9 +57,9 @@ EQUIVALENT: dict[str, str] = {
                                                            "database's or table's name here)",
     "plugins.ogi_guard.x__last_record_end__mutmut_6": "at end 0 no quote precedes it: the loop stops either way",
     "plugins.ogi_links.x__agency_name__mutmut_6": "_agency does not read the table it is given",
-    "plugins.ogi_links.x__marked__mutmut_3": "sorted by the words themselves, reversed, a word comes before "
+    "plugins.ogi_links.x__marked__mutmut_5": "sorted by the words themselves, reversed, a word comes before "
                                             "its own prefixes too, which is all the order decides",
-    "plugins.ogi_links.x__marked__mutmut_6": "the same as _3",
+    "plugins.ogi_links.x__marked__mutmut_8": "the same as _5",
     "plugins.ogi_cache.x_shared_request__mutmut_25": "scope.get('query_string') without its default: always there",
     "plugins.ogi_cache.x_shared_request__mutmut_28": "another default for query_string: always there",
     "plugins.ogi_guard.x__is_custom_sql__mutmut_7": "scope.get('query_string') without its default: always there",
