@@ -511,7 +511,7 @@ def _build(paths, db_path, jobs, kind, scheduler, full, progress) -> Result:
         try:
             known = None if full else store.read_known(db_path, version)
             files, walk_issues = find_files(paths)
-            the_plan = plan(files, {path: (row["size"], row["mtime_ns"], row["sha256"])
+            planned = plan(files, {path: (row["size"], row["mtime_ns"], row["sha256"])
                                     for path, row in (known or {}).items()})
         except BaseException:
             with contextlib.suppress(Exception):
@@ -523,24 +523,24 @@ def _build(paths, db_path, jobs, kind, scheduler, full, progress) -> Result:
     if full and target.exists():  # copied, but the last build's files cannot be reused: start empty
         target, state = store.building_files(db_path, copy=False)
     for row in walk_issues:
-        the_plan.issues.setdefault(row["source_path"], []).append(row)
-    todo = [(file, path) for file, path in files if _state(known.get(path)) != the_plan.states[path]]
-    removed = [path for path in known if path not in the_plan.states]
+        planned.issues.setdefault(row["source_path"], []).append(row)
+    todo = [(file, path) for file, path in files if _state(known.get(path)) != planned.states[path]]
+    removed = [path for path in known if path not in planned.states]
     gone = removed + [path for _, path in todo if path in known]  # their rows are removed first
     # Problems with files that are not among the files to build (unreadable folders, links) are
     # recorded afresh by every build.
-    unwalked = [row for row in walk_issues if row["source_path"] not in the_plan.states]
+    unwalked = [row for row in walk_issues if row["source_path"] not in planned.states]
 
     db = store.open_building(target, state)
     writer = store.Writer(db)
     try:
         store.begin(db, full, {known[path]["report_id"] for path in gone if known[path]["report_id"]}
-                    | {the_plan.states[path].report_id for _, path in todo if the_plan.states[path].report_id})
+                    | {planned.states[path].report_id for _, path in todo if planned.states[path].report_id})
         for path in gone:
             store.forget(db, path, known[path]["report_id"])
         store.forget_unwalked(db)
         writer.add({"build_issues": unwalked})
-        _write_files(writer, the_plan, todo, jobs, kind, scheduler, progress)
+        _write_files(writer, planned, todo, jobs, kind, scheduler, progress)
         writer.flush()
         reports = store.finish(db, writer, version, full)
         if reports == 0:
@@ -565,7 +565,7 @@ def _state(row: dict | None) -> FileState | None:
     return FileState(row["sha256"], row["report_id"] or "", row["given"] or "", row["duplicate_of"] or "")
 
 
-def _write_files(writer: store.Writer, the_plan: Plan, todo: list[tuple[str, str]], jobs: int, kind: str,
+def _write_files(writer: store.Writer, planned: Plan, todo: list[tuple[str, str]], jobs: int, kind: str,
                  scheduler: str | None, progress: bool) -> None:
     """Parse what needs parsing, on the executor, and write every file's rows as they come back."""
     from tqdm import tqdm
@@ -573,12 +573,12 @@ def _write_files(writer: store.Writer, the_plan: Plan, todo: list[tuple[str, str
     work: list[tuple[Job, str]] = []
     books: list[dict] = []
     for file, path in todo:
-        state = the_plan.states[path]
-        size, mtime_ns = the_plan.stats[path]
+        state = planned.states[path]
+        size, mtime_ns = planned.stats[path]
         book = {"path": path, "size": size, "mtime_ns": mtime_ns, "sha256": state.sha256,
                 "report_id": state.report_id or None, "given": state.given or None,
                 "duplicate_of": state.duplicate_of or None}
-        issues = the_plan.issues.get(path, [])
+        issues = planned.issues.get(path, [])
         if state.sha256.startswith("unreadable"):
             writer.add({"build_files": [book], "build_issues": issues})
         elif is_sidecar(path):
@@ -590,7 +590,7 @@ def _write_files(writer: store.Writer, the_plan: Plan, todo: list[tuple[str, str
             writer.add({"build_files": [book], "build_issues": issues + [
                 issue(path, None, "warning", f"the same file as {state.duplicate_of}; skipped")]})
         else:
-            values, origin = the_plan.given.get(path, ({}, ""))
+            values, origin = planned.given.get(path, ({}, ""))
             work.append((Job(path, state.report_id, b"", values, origin), file))
             books.append((book, issues))
     with executor(kind, jobs, scheduler) as pool, \
@@ -601,7 +601,7 @@ def _write_files(writer: store.Writer, the_plan: Plan, todo: list[tuple[str, str
 
 
 def summary(db_path: Path, result: Result) -> str:
-    counts = store.summary(db_path)
+    counts = store.counts(db_path)
     lines = [f"{counts['reports']} reports ({result.mode} build: {result.parsed} files parsed, "
              f"{result.unchanged} unchanged, {result.removed} removed)"]
     lines += [f"  {n:5d}  {doc_type} / {template}" for doc_type, template, n in counts["kinds"]]

@@ -600,7 +600,7 @@ def forget(db: sqlite_utils.Database, path: str, report_id: str | None) -> None:
     db.execute("delete from build_files where path = ?", [path])
 
 
-CHANGED = "select id from temp.changed_reports"
+CHANGED_REPORT_IDS = "select id from temp.changed_reports"
 
 
 # --- a build: begin, write, finish ---------------------------------------------------------------
@@ -630,11 +630,11 @@ def finish(db: sqlite_utils.Database, writer: "Writer", version: str, full: bool
     writer.flush("checks")
     writer.add({"audits": audits_across_reports(db, full)})
     # the agencies of the reports built or removed, before and after (a full build: all of them)
-    db.execute(f"insert into temp.changed_agency_keys select agency_key from reports where id in ({CHANGED})")
+    db.execute(f"insert into temp.changed_agency_keys select agency_key from reports where id in ({CHANGED_REPORT_IDS})")
     db.execute("delete from agencies where agency_key in (select agency_key from temp.changed_agency_keys)")
     writer.add({"agencies": agency_rows(db, "agency_key in (select agency_key from temp.changed_agency_keys)")})
     writer.flush()
-    summarise(db)
+    fill_aggregates(db)
     find_coverage_gaps(db)
     renumber_issues(db)
     db.execute("insert or replace into build_info (key, value) values ('parser_version', ?)", [version])
@@ -650,8 +650,8 @@ def analyze(db: sqlite_utils.Database, full: bool) -> None:
         db.analyze()
 
 
-def summary(db_path: Path) -> dict:
-    """What the build's summary reports."""
+def counts(db_path: Path) -> dict:
+    """What the database holds, counted for the build's summary."""
     db = sqlite_utils.Database(db_path)
     try:
         count = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
@@ -683,9 +683,9 @@ def mark_changed(db: sqlite_utils.Database, report_ids: set[str]) -> None:
     db.execute("create temp table changed_reports (id text primary key)")
     db.conn.executemany("insert into temp.changed_reports values (?)", [(i,) for i in report_ids])
     db.execute(f"create temp table changed_agencies as select distinct agency from reports "
-               f"where id in ({CHANGED}) and agency is not null")
-    db.execute(f"create temp table changed_groups as select distinct year, province from reports where id in ({CHANGED})")
-    db.execute(f"create temp table changed_agency_keys as select agency_key from reports where id in ({CHANGED})")
+               f"where id in ({CHANGED_REPORT_IDS}) and agency is not null")
+    db.execute(f"create temp table changed_groups as select distinct year, province from reports where id in ({CHANGED_REPORT_IDS})")
+    db.execute(f"create temp table changed_agency_keys as select agency_key from reports where id in ({CHANGED_REPORT_IDS})")
     db.execute("create temp table audit_neighbours (id text primary key)")
     add_audit_neighbours(db)
 
@@ -694,7 +694,7 @@ def add_audit_neighbours(db: sqlite_utils.Database) -> None:
     """The reports whose `original` audit compares with a changed report: the same agency's
     report of the year after, and those sharing an LSH band with it (called before the changed
     reports' rows go, and again after the new ones are in)."""
-    changed = f"select rowid from reports where id in ({CHANGED})"
+    changed = f"select rowid from reports where id in ({CHANGED_REPORT_IDS})"
     db.execute("insert or ignore into temp.audit_neighbours select r2.id from reports r1 join reports r2 "
                "on r2.agency_key = r1.agency_key and r2.year = r1.year + 1 "
                f"where r1.rowid in ({changed}) and r1.agency_key is not null")
@@ -707,7 +707,7 @@ def cross_year_checks(db: sqlite_utils.Database) -> list[dict]:
     """R6 for the reports of the agencies the build touched, before or after (it needs the
     agency's report of the year before): their old cross-year checks go, the new ones are returned."""
     db.execute(f"insert into temp.changed_agencies select distinct agency from reports "
-               f"where id in ({CHANGED}) and agency is not null")
+               f"where id in ({CHANGED_REPORT_IDS}) and agency is not null")
     agencies = "select agency from temp.changed_agencies"
     db.execute(f"delete from checks_packed where [check] = (select code from codes where word = 'cross_year') "
                f"and report in (select rowid from reports where agency in ({agencies}))")
@@ -733,7 +733,7 @@ def audits_across_reports(db: sqlite_utils.Database, full: bool) -> list[dict]:
         which = "1"
     else:
         add_audit_neighbours(db)
-        which = (f"(r.id in ({CHANGED}) or r.id in (select id from temp.audit_neighbours) "
+        which = (f"(r.id in ({CHANGED_REPORT_IDS}) or r.id in (select id from temp.audit_neighbours) "
                  f"or r.agency in (select agency from temp.changed_agencies))")
     reports = db.execute(f"select r.rowid, r.id, r.agency, r.agency_key, r.year from reports r "
                          f"where r.doc_type = 'annual_report' and {which}").fetchall()
@@ -1089,13 +1089,13 @@ def find_coverage_gaps(db: sqlite_utils.Database) -> None:
         where not exists (select 1 from seen s where s.agency_key = a.agency_key and s.year = y.year)""")
 
 
-def summarise(db: sqlite_utils.Database) -> None:
+def fill_aggregates(db: sqlite_utils.Database) -> None:
     """Fill report_figures and outcome_totals for the reports the build touched and the
     (year, province) groups they were or are in (a full build touches them all). They read the
     packed tables (decoding only the keys they sum by): through the views, a full build's sums
     would join every cell's report and keys (seconds at 100,000 reports)."""
-    db.execute(f"delete from report_figures where report_id in ({CHANGED})")
-    numbers = f"select rowid from reports where id in ({CHANGED})"
+    db.execute(f"delete from report_figures where report_id in ({CHANGED_REPORT_IDS})")
+    numbers = f"select rowid from reports where id in ({CHANGED_REPORT_IDS})"
     outcome_cells = ("select p.report, o.word as outcome, p.count from application_outcomes_packed p "
                      f"join codes o on o.code = p.outcome where p.applicant_type = {_code('total')} "
                      f"and p.report in ({numbers})")
@@ -1116,8 +1116,8 @@ def summarise(db: sqlite_utils.Database) -> None:
         from reports r
         left join (select report, {figures} from ({outcome_cells}) group by report) o on o.report = r.rowid
         left join (select report, {review} from ({review_cells}) group by report) rl on rl.report = r.rowid
-        where r.id in ({CHANGED})""")
-    db.execute(f"insert into temp.changed_groups select year, province from reports where id in ({CHANGED})")
+        where r.id in ({CHANGED_REPORT_IDS})""")
+    db.execute(f"insert into temp.changed_groups select year, province from reports where id in ({CHANGED_REPORT_IDS})")
     db.execute("delete from outcome_totals where exists (select 1 from temp.changed_groups g "
                "where g.year is outcome_totals.year and g.province is outcome_totals.province)")
     # The groups first, each group's reports by the (year, province) index (left to itself, the
