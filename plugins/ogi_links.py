@@ -189,6 +189,8 @@ RENDERERS = {
 def prepare_jinja2_environment(env, datasette):
     # the site's own pages make their links to reports the same way: report_url(id[, start, end])
     env.globals["report_url"] = functools.partial(report_url, datasette)
+    # the report page shows its text with injected words struck through, as cells do
+    env.filters["spam_marked"] = lambda text: _marked(text, [])
 
 
 @hookimpl

@@ -17,10 +17,10 @@ from urllib.parse import parse_qs
 from datasette import hookimpl
 from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import AsgiFileDownload, Response
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 import serving  # the project's module: where the download is
-from parsers.data import official_labels, spam_words
+from parsers.data import official_labels
 from parsers.search import fts_query  # the project's package, installed (a deployment installs its wheel)
 
 ROBOTS = """User-agent: *
@@ -134,23 +134,6 @@ def register_routes():
             (r"^/about$", about)]
 
 
-def spam_marked(text: str) -> Markup:
-    """The text, escaped, with words that mirror sites inject (gambling spam) struck through and
-    labelled: they stay in reports.text (spans count them) but are never shown as the agency's words."""
-    out, position = [], 0
-    words = sorted(spam_words(), key=len, reverse=True)
-    while position < len(text):
-        found = min(((text.find(w, position), w) for w in words if text.find(w, position) >= 0), default=None)
-        if found is None:
-            break
-        start, word = found
-        out.append(escape(text[position:start]))
-        out.append(Markup('<del class="spam" title="镜像网站插入的文字，不是发布机关的原文">{}</del>').format(word))
-        position = start + len(word)
-    out.append(escape(text[position:]))
-    return Markup("").join(out)
-
-
 @hookimpl
 def extra_template_vars(datasette):
     # The report builder (/compare) runs the `compare` canned query: its SQL is written once, in metadata.yml.
@@ -177,7 +160,6 @@ def prepare_jinja2_environment(env):
     env.filters["tilde_decode"] = tilde_decode
     env.filters["tilde_encode"] = tilde_encode
     env.filters["from_json"] = json.loads
-    env.filters["spam_marked"] = spam_marked
 
 
 async def serve_as_ogi(datasette) -> None:
