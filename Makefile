@@ -15,7 +15,13 @@ SYSTEM_PACKAGES := chromium antiword fonts-noto-cjk redis-server
 
 .PHONY: install system build serve test test-fast score clean bundle static publish corpus bench harvest vendor mutation
 
-install: system $(VENV)/.installed
+install: system $(VENV)/.installed node_modules/.package-lock.json
+
+# Browser code from npm, pinned by package-lock.json: sql.js-httpvfs (the static copy reads its
+# database with it) and axe-core (the browser tests' accessibility check).
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --ignore-scripts --no-audit --no-fund --silent; \
+	else echo "note: install node and npm (the static copy and the browser tests need node_modules)"; fi
 
 system:
 	@if command -v chromium >/dev/null && command -v antiword >/dev/null && command -v redis-server >/dev/null; then :; \

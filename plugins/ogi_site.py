@@ -41,13 +41,34 @@ REPORT_COLUMNS = ("id, title, agency, province, city, county, region_code, year,
                   "source_url, source_path, source_format, pages, reading, cells_read, cells_expected")
 
 
+# A report's data, one query per part, each taking the report's id: /report/{id}.json runs them here,
+# the static copy's report page in the browser (static_copy.py, static_app/app.js).
+REPORT_QUERIES = {
+    "report": f"select {REPORT_COLUMNS} from reports where id = ?",
+    "application_outcomes": "select outcome, applicant_type, count, value_raw, source, start, \"end\" "
+                            "from application_outcomes where report_id = ?",
+    "review_litigation": "select proceeding, result, count, value_raw, source, start, \"end\" "
+                         "from review_litigation where report_id = ?",
+    "checks": "select \"check\", scope, expected, actual, passed, detail from checks where report_id = ? "
+              "order by passed, \"check\", scope",
+    "metrics": "select id, metric, label, value, value_raw, unit, source, approximate, part_of, page, "
+               "start, \"end\" from metrics where report_id = ? order by start",
+    "sections": "select id, level, number, heading, key, page, start, \"end\" from sections "
+                "where report_id = ? order by start",
+    "audits": "select indicator, status, value, detail, rule, start, \"end\" from audits where report_id = ?",
+    "versions": "select version, sha256, fetched_at, source_url from report_versions where report_id = ? "
+                "order by version",
+    "text": "select text from reports where id = ?",
+}
+
+
 async def report_json(datasette, request):
     """/report/{id}.json: a report's metadata, table 三 and 四 cells and its other values (with their
     spans and a link to each in the text), its sections, checks, audits and versions, how much of
     it was read, and its text, in one document."""
     report_id = tilde_decode(request.url_vars["id"])
     db = datasette.get_database("ogi")
-    found = (await db.execute(f"select {REPORT_COLUMNS} from reports where id = ?", [report_id])).first()
+    found = (await db.execute(REPORT_QUERIES["report"], [report_id])).first()
     if found is None:
         return Response.json({"ok": False, "error": f"no report {report_id!r}"}, status=404)
     page = datasette.absolute_url(request, datasette.urls.path(f"/report/{request.url_vars['id']}"))
@@ -59,20 +80,8 @@ async def report_json(datasette, request):
 
     return Response.json({
         "ok": True, "report": dict(found), "page": page,
-        "application_outcomes": await rows("select outcome, applicant_type, count, value_raw, source, start, \"end\" "
-                                           "from application_outcomes where report_id = ?"),
-        "review_litigation": await rows("select proceeding, result, count, value_raw, source, start, \"end\" "
-                                        "from review_litigation where report_id = ?"),
-        "checks": await rows("select \"check\", scope, expected, actual, passed, detail from checks where report_id = ?"),
-        "metrics": await rows("select id, metric, label, value, value_raw, unit, source, approximate, part_of, page, "
-                              "start, \"end\" from metrics where report_id = ? order by start"),
-        "sections": await rows("select id, level, number, heading, key, page, start, \"end\" from sections "
-                               "where report_id = ? order by start"),
-        "audits": await rows("select indicator, status, value, detail, rule, start, \"end\" from audits "
-                             "where report_id = ?"),
-        "versions": await rows("select version, sha256, fetched_at, source_url from report_versions where report_id = ? "
-                               "order by version"),
-        "text": (await db.execute("select text from reports where id = ?", [report_id])).first()[0],
+        **{name: await rows(sql) for name, sql in REPORT_QUERIES.items() if name not in ("report", "text")},
+        "text": (await db.execute(REPORT_QUERIES["text"], [report_id])).first()[0],
     }, headers={"Access-Control-Allow-Origin": "*"})
 
 
