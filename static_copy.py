@@ -75,10 +75,30 @@ class StaticSite:
 
 # --- the database, in chunks ---------------------------------------------------------------
 
-def prepare_database(db: Path, folder: Path, chunk_bytes: int = CHUNK_BYTES) -> dict:
-    """The database as the copy serves it: compacted (VACUUM INTO), with STATIC_INDEXES and each
-    full-text index merged into one segment (fewer, longer reads for a search), split into chunks.
-    Returns the sql.js-httpvfs configuration for them."""
+def answered_table(name: str) -> str:
+    return f"static_query_{name}"
+
+
+def answer_queries(conn: sqlite3.Connection, queries: dict[str, str]) -> list[str]:
+    """Each canned query's rows for its default parameters (all blank, as a reader first opens it),
+    kept as a table. A summary over the whole corpus (audit_ranking reads every report) would
+    fetch much of the database over HTTP; read from its table, it costs its own rows."""
+    answered = []
+    for name, sql in queries.items():
+        sql, fts = browser_sql(sql)
+        if fts:
+            continue  # a search has no default: it needs the reader's words
+        conn.execute(f"create table [{answered_table(name)}] as select * from ({sql}\n)",
+                     {p: "" for p in query_parameters(sql)})
+        answered.append(name)
+    return answered
+
+
+def prepare_database(db: Path, folder: Path, chunk_bytes: int = CHUNK_BYTES, queries: dict[str, str] | None = None) -> dict:
+    """The database as the copy serves it: compacted (VACUUM INTO), with STATIC_INDEXES, the canned
+    queries' default answers (answer_queries) and each full-text index merged into one segment
+    (fewer, longer reads for a search), split into chunks. Returns the sql.js-httpvfs configuration
+    for them and the queries answered."""
     folder.mkdir(parents=True, exist_ok=True)
     whole = folder / f"{DATABASE}.db.whole"
     whole.unlink(missing_ok=True)
@@ -89,6 +109,7 @@ def prepare_database(db: Path, folder: Path, chunk_bytes: int = CHUNK_BYTES) -> 
         for sql in STATIC_INDEXES:
             conn.execute(sql)
             conn.execute(f"analyze {sql.split()[5]}")
+        answered = answer_queries(conn, queries or {})
         for (name,) in conn.execute("select name from sqlite_master where sql like 'CREATE VIRTUAL TABLE%fts5%'").fetchall():
             conn.execute(f"insert into [{name}]([{name}]) values ('optimize')")
         conn.commit()
@@ -111,7 +132,7 @@ def prepare_database(db: Path, folder: Path, chunk_bytes: int = CHUNK_BYTES) -> 
         raise StaticError(f"the database ({size} bytes) needs more than 1000 chunks of {chunk_bytes} bytes")
     return {"serverMode": "chunked", "requestChunkSize": page_size, "databaseLengthBytes": size,
             "serverChunkSize": chunk_bytes, "urlPrefix": f"data/{DATABASE}.db.", "suffixLength": 3,
-            "chunks": chunks, "sha256": digest.hexdigest()}
+            "chunks": chunks, "sha256": digest.hexdigest(), "answered": answered}
 
 
 # sql.js-httpvfs 0.8.12 reads ahead (up to 5 MiB) from one chunk file: a read-ahead that runs past
@@ -169,6 +190,7 @@ def site_data(metadata: dict, database: dict, rewrite_html) -> dict:
     for name, spec in metadata["databases"][DATABASE].get("queries", {}).items():
         sql, fts = browser_sql(spec["sql"])
         queries[name] = {"title": spec.get("title", name), "sql": sql, "fts": fts,
+                         "answered": answered_table(name) if name in database["answered"] else None,
                          "parameters": query_parameters(sql),
                          "description_html": rewrite_html(spec.get("description_html")
                                                           or _escape(spec.get("description", "")))}
@@ -319,8 +341,8 @@ def shell(html: str, kind: str) -> str:
         content.remove(child)
     content.text = None
     content.append(lxml.html.fragment_fromstring(
-        f'<main id="app" data-page="{kind}"><p class="loading">正在从数据库读取……</p>'
-        '<noscript>本页在浏览器中读取数据库，需要 JavaScript。</noscript></main>'))
+        f'<div id="app" data-page="{kind}"><p class="loading">正在从数据库读取……</p>'
+        '<noscript>本页在浏览器中读取数据库，需要 JavaScript。</noscript></div>'))
     tree.find(".//title").text = "OGI Reports"
     tree.head.append(tree.makeelement("link", {"rel": "stylesheet", "href": "static-app/app.css"}))
     for src in ("static-app/index.js", "static-app/app.js"):
@@ -375,7 +397,8 @@ def static(db: Path, out: Path, live_url: str = "", chunk_bytes: int = CHUNK_BYT
     site.files = {path: file_for(path) for path in pages}
     for json_url in site.json_pages.values():
         site.files[urlsplit(json_url).path] = unquote(urlsplit(json_url).path).lstrip("/")
-    database = prepare_database(db, out / "data", chunk_bytes)
+    canned = {name: spec["sql"] for name, spec in metadata["databases"][DATABASE].get("queries", {}).items()}
+    database = prepare_database(db, out / "data", chunk_bytes, canned)
     asyncio.run(_render(site, db, metadata, pages))
     (out / "static-app").mkdir()
     for name in ("index.js", "sql-wasm.wasm"):

@@ -93,6 +93,8 @@ async def about(datasette):
     from markdown_it import MarkdownIt
 
     body = MarkdownIt("commonmark").enable("table").render(ABOUT.read_text(encoding="utf-8"))
+    # a wide table scrolls inside itself on a phone: focusable, so a keyboard can scroll it too
+    body = body.replace("<table>", '<table tabindex="0">')
     return Response.html(await datasette.render_template("about.html", {"body": Markup(body)}))
 
 

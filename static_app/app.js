@@ -68,7 +68,10 @@
   }
   function num(value) { return el("td", { "class": "n" }, value); }
   function failed(error) {
-    show(el("p", { "class": "message-error", text: "读取数据库时出错：" + (error && error.message || error) }));
+    var message = String(error && error.message || error);
+    show(el("p", { "class": "message-error", text: /disk I\/O error/.test(message)
+      ? "这个查询在静态副本中要读取超过 " + MAX_BYTES / 1048576 + " MB 的数据，已停止。请缩小条件，或使用在线站点，或下载数据库在本机查询。"
+      : "读取数据库时出错：" + message }));
     throw error;
   }
 
@@ -354,13 +357,16 @@
     var needsInput = spec.fts.some(function (p) { return !values[p].trim(); });
     var head = [crumbs(el("a", { href: "ogi.html", text: "数据库" })), title(spec.title), description, form];
     if (needsInput) return show(head, el("p", { "class": "message-info", text: "请输入要查找的词语。" }));
-    var sql = "select * from (" + spec.sql + "\n) limit " + (PAGE_ROWS + 1) + " offset " + offset;
+    // with its default (blank) parameters, the rows were kept when the copy was made (static_copy.answer_queries)
+    var answered = spec.answered && spec.parameters.every(function (p) { return !values[p]; });
+    var whole = answered ? "select * from [" + spec.answered + "] order by rowid" : spec.sql;
+    var sql = "select * from (" + whole + "\n) limit " + (PAGE_ROWS + 1) + " offset " + offset;
     return rows(sql, params).then(function (found) {
       var columns = found.length ? Object.keys(found[0]) : [];
       var more = found.length > PAGE_ROWS;
       var button = el("button", { type: "button", "class": "csv", text: "下载 CSV（全部结果）" });
       button.addEventListener("click", function () {
-        rows(spec.sql, params).then(function (all) {
+        rows(whole, params).then(function (all) {
           download(name + ".csv", csv(all, all.length ? Object.keys(all[0]) : columns));
         });
       });

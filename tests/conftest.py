@@ -172,6 +172,19 @@ def chromium():
         browser.close()
 
 
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # package.json pins it; make install runs npm ci
+
+
+def serious_accessibility_violations(tab) -> list[str]:
+    """axe-core's serious and critical findings on the page open in `tab` (a tab made with
+    bypass_csp=True: axe is put into the page as a script)."""
+    tab.evaluate(AXE.read_text(encoding="utf-8"))
+    found = tab.evaluate("() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations"
+                         ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+                         ".map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))")
+    return found
+
+
 def new_tab(browser, width: int = 1280):
     """A page `width`×900 that collects the page's script errors in .errors."""
     tab = browser.new_page(viewport={"width": width, "height": 900})

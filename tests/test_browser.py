@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SHOTS, new_tab
+from conftest import SHOTS, new_tab, serious_accessibility_violations
+from test_site import PAGE_TYPES
 
 pytestmark = pytest.mark.browser
 
@@ -185,4 +186,16 @@ def test_every_page_runs_under_the_content_security_policy(chromium, site, db, p
                  "document.body.appendChild(s); }")
     tab.wait_for_timeout(100)
     assert tab.evaluate("window.injected") is None and tab.evaluate("window.cspViolations").__len__() == 1
+    tab.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("path", PAGE_TYPES)
+def test_every_page_type_passes_axe_without_a_serious_violation(chromium, site, db, path, width):
+    """Labels for every field, contrast of at least 4.5:1, a <main>: what axe-core calls serious or critical."""
+    agency = db.execute("select agency_key from reports where id = '017_pingtan_zone_2022'").fetchone()[0]
+    tab = chromium.new_page(viewport={"width": width, "height": 900}, bypass_csp=True)
+    tab.goto(site + path.format(agency=agency))
+    tab.wait_for_load_state("networkidle")
+    assert serious_accessibility_violations(tab) == []
     tab.close()

@@ -316,7 +316,7 @@ def test_home_page_api_examples_work_when_pasted_into_a_shell(site, get):
     import html as html_module
     import shlex
     page = get("/").text
-    block = html_module.unescape(re.search(r'<pre class="api">(.*?)</pre>', page, re.S).group(1))
+    block = html_module.unescape(re.search(r'<pre [^>]*class="api">(.*?)</pre>', page, re.S).group(1))
     commands = [shlex.split(line) for line in block.strip().splitlines()]
     assert len(commands) >= 3
     for command in commands:
@@ -339,7 +339,7 @@ def test_bundled_reports_link_to_their_originals(get, db):
 def test_about_page_is_linked_from_every_page(get):
     about = get("/about")
     assert about.status_code == 200 and "关于与方法" in about.text
-    assert "<table>" in about.text and "复议后起诉" in about.text  # the glossary, a Markdown table rendered
+    assert "<table tabindex=\"0\">" in about.text and "复议后起诉" in about.text  # the glossary, a Markdown table rendered
     for path in ("/", "/ogi", "/ogi/metrics", "/ogi/refusal_reasons", "/report/003_85b1cd000e56671f"):
         assert 'href="/about"' in get(path).text, path
 
@@ -489,3 +489,47 @@ def test_reports_are_what_a_reader_browses(get, db):
 def test_counts_on_table_pages_stand_beside_their_official_labels(get):
     page = get("/ogi/application_outcomes?report_id=003_85b1cd000e56671f").text
     assert "一、本年新收政府信息公开申请数量" in page and "new_received" in page and "自然人" in page
+
+
+# --- Chinese throughout --------------------------------------------------------------------
+
+# Datasette's and its plugins' own words, which the site's templates say in Chinese. Data (table
+# cells), code (SQL, <code>, <pre>) and the names of columns and tables are not words to translate.
+ENGLISH_WORDS = ["Menu", "Dashboards", "Powered by", "Queries took", "Query took", "Data license", "Data source",
+                 "Links from other tables", "descending", "Sort by", "download file", "JSON shape", "Run SQL",
+                 "Format SQL", "Custom SQL query", "Next page", "Advanced export", "remove filter", "Apply",
+                 "Edit SQL", "This data as", "Tables", "Views", "Queries", "hidden", "Table actions", "rows", "row",
+                 "Home", "Search", "Download", "Export", "Show SQL", "Hide SQL", "No results", "License", "Source",
+                 "stream all rows", "CSV options", "expand labels", "contains", "starts with", "ends with", "is null",
+                 "- column -", "records", "suggested facets"]
+ENGLISH = re.compile(r"(?<![A-Za-z_])(" + "|".join(map(re.escape, ENGLISH_WORDS)) + r")(?![A-Za-z_])")
+PAGE_TYPES = ["/", "/report/017_pingtan_zone_2022", "/about", "/place", "/place/福建省", "/compare?agency=平潭",
+              "/agency/{agency}", "/ogi", "/ogi?sql=select+1", "/ogi/reports", "/ogi/reports/017_pingtan_zone_2022",
+              "/ogi/metrics?_facet=metric", "/ogi/checks?passed=0", "/ogi/search_sections?q=复议",
+              "/ogi/headline_series", "/-/dashboards", "/-/dashboards/national-trends"]
+
+
+def words_a_reader_sees(page: str) -> str:
+    """A page's text and the words of its controls, without data and code."""
+    import lxml.html
+
+    tree = lxml.html.fromstring(page)
+    for hidden in tree.xpath("//script|//style|//code|//pre|//textarea|//td|//th|//select[starts-with(@name, '_filter_column')]"
+                             "|//*[contains(@class, 'facet-info')]//li|//*[contains(@class, 'metadata-description')]"):
+        hidden.drop_tree()
+    controls = tree.xpath("//@title|//@placeholder|//@aria-label|//input[@type='submit']/@value|//option/text()")
+    return tree.text_content() + " " + " ".join(controls)
+
+
+def test_the_word_check_sees_datasette_s_own_words():
+    assert ENGLISH.findall(words_a_reader_sees(
+        "<p>Powered by <a>Datasette</a> · Queries took 3ms</p><select><option>- column -</option></select>"
+        "<input type=submit value=Apply><td>Apply</td><code>rows</code>")) == ["Powered by", "Queries took", "- column -", "Apply"]
+
+
+@pytest.mark.parametrize("path", PAGE_TYPES)
+def test_no_page_shows_an_english_word_outside_data_and_code(site, db, path):
+    agency = db.execute("select agency_key from reports where id = '017_pingtan_zone_2022'").fetchone()[0]
+    page = httpx.get(site + path.format(agency=agency), follow_redirects=True, timeout=30)
+    assert page.status_code == 200
+    assert ENGLISH.findall(words_a_reader_sees(page.text)) == []

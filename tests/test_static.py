@@ -255,3 +255,39 @@ def test_a_table_json_says_when_it_holds_only_part_of_the_table(static_copy_dir,
     metrics = json.loads((static_copy_dir / "ogi" / "metrics.json").read_text(encoding="utf-8"))
     total = db.execute("select count(*) from metrics").fetchone()[0]
     assert metrics["complete"] is False and metrics["rows_in_table"] == total > metrics["rows_in_this_file"] == len(metrics["rows"])
+
+
+def test_a_canned_query_s_default_answer_is_the_query_s_rows(static_copy_dir, db, tmp_path):
+    """The copy keeps each canned query's rows for its blank parameters (the whole-corpus summaries
+    would fetch much of the database): they are the rows the site's query gives."""
+    import yaml
+
+    whole = tmp_path / "ogi.db"
+    whole.write_bytes(b"".join(c.read_bytes() for c in sorted((static_copy_dir / "data").iterdir())))
+    copy = sqlite3.connect(whole)
+    queries = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))["databases"]["ogi"]["queries"]
+    for name in ["failed_checks", "audit_ranking", "unread_tables"]:
+        sql = queries[name]["sql"]
+        params = {p: "" for p in static_copy.query_parameters(sql)}
+        # (as sets of rows: rows that tie in the query's order may come in either order)
+        assert sorted(map(repr, copy.execute(f"select * from static_query_{name}"))) == \
+            sorted(repr(tuple(r)) for r in db.execute(sql, params)), name
+    assert "static_query_search_sections" not in {n for (n,) in copy.execute("select name from sqlite_master")}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_copy_s_pages_pass_axe_without_a_serious_violation(chromium, static_site, db, width):
+    from conftest import serious_accessibility_violations
+
+    report_id, agency_key, province = db.execute(
+        "select id, agency_key, province from reports where agency_key is not null and province is not null limit 1").fetchone()
+    for url in ["index.html", f"report.html?id={quote(report_id)}", f"agency.html?key={quote(agency_key, safe='')}",
+                f"region.html?province={quote(province)}", "query.html?name=search_sections&q=" + quote("复议"),
+                "query.html?name=failed_checks", "compare.html?agency=" + quote("平潭"), "download.html"]:
+        tab = chromium.new_page(viewport={"width": width, "height": 900}, bypass_csp=True)
+        tab.goto(f"{static_site}/{url}")
+        if url != "index.html":
+            tab.wait_for_selector("#app[data-ready]", timeout=30000)
+        assert serious_accessibility_violations(tab) == [], url
+        tab.close()

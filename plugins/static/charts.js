@@ -7,7 +7,12 @@
   var embed = window.vegaEmbed;
   if (!embed) return;
   window.vegaEmbed = function (el, spec, options) {
-    return embed(el, spec, Object.assign({ast: true}, options || {}));
+    return embed(el, spec, Object.assign({ast: true}, options || {})).then(function (result) {
+      // vega-embed's actions menu is a <summary> with only an icon: give it a name screen readers say
+      var menu = result.view.container() && result.view.container().parentNode.querySelector("details > summary");
+      if (menu && !menu.getAttribute("aria-label")) menu.setAttribute("aria-label", "图表操作：导出图片、查看数据");
+      return result;
+    });
   };
   function draw() {
     document.querySelectorAll('script[type="application/json"][data-chart]').forEach(function (block) {
