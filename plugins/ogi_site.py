@@ -9,7 +9,9 @@ exactly the rows that contain them. `fts_query(q)` is the same function for
 canned queries and custom pages.
 """
 
+import csv
 import functools
+import io
 import json
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -123,6 +125,42 @@ async def download(datasette):
     return AsgiFileDownload(packed, filename="ogi.db.gz", content_type="application/gzip")
 
 
+COMPARE_PARAMETERS = ("agency", "province", "year_from", "year_to", "fields")
+WIDE_HEADERS = {"report_id": "报告", "agency": "机关", "year": "年度", "province": "省份"}
+
+
+def wide_table(rows: list[dict]) -> tuple[list[str], list[list]]:
+    """The `compare` query's rows (one figure each) as a table with one row per report: its
+    headers (Chinese: the report's columns, then each figure's official name, in the official
+    order) and its rows."""
+    order: dict[str, tuple] = {}
+    reports: dict[str, dict] = {}
+    for row in rows:
+        order.setdefault(row["field"], (row.get("field_order") or 0, row["field"], row.get("label") or row["field"]))
+        report = reports.setdefault(row["report_id"], {key: row[key] for key in WIDE_HEADERS})
+        report[row["field"]] = row["value"]
+    fields = sorted(order.values())
+    return ([*WIDE_HEADERS.values(), *(label for _, _, label in fields)],
+            [[report[key] for key in WIDE_HEADERS] + [report.get(field) for _, field, _ in fields]
+             for report in reports.values()])
+
+
+async def compare_csv(datasette, request):
+    """/compare.csv: the report builder's table as CSV, one row per report, Chinese headers, with a
+    byte-order mark so Excel reads it as UTF-8 (the long form is /ogi/compare.csv)."""
+    sql = ((datasette.metadata("queries", database="ogi") or {}).get("compare") or {}).get("sql", "select 1 where 0")
+    params = {name: request.args.get(name, "") for name in COMPARE_PARAMETERS}
+    params["fields"] = ",".join(request.args.getlist("fields"))  # fields=a,b or fields=a&fields=b
+    found = await datasette.get_database("ogi").execute(sql, params)
+    headers, rows = wide_table([dict(row) for row in found.rows])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return Response("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="compare.csv"'})
+
+
 STATIC = Path(__file__).resolve().parent / "static"  # the site's own browser code (charts, vendored Vega parts)
 
 
@@ -142,7 +180,8 @@ def register_routes():
             (r"^/ogi\.db\.gz$", download),
             (r"^/robots\.txt$", lambda: Response.text(ROBOTS)),
             (r"^/report/(?P<id>[^/]+)\.json$", report_json),
-            (r"^/about$", about)]
+            (r"^/about$", about),
+            (r"^/compare\.csv$", compare_csv)]
 
 
 @hookimpl

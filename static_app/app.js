@@ -257,18 +257,19 @@
   function regionPage() {
     var province = args.get("province") || "", place = args.get("place") || "";
     var offset = Math.max(0, parseInt(args.get("offset"), 10) || 0);
-    // every query reads the static_reports_place index only (static_copy.STATIC_INDEXES)
+    // every query reads the static_reports_place index only (static_copy.STATIC_INDEXES), never the rows
+    var reports = "reports indexed by static_reports_place";
     var where = "province = ?" + (place ? " and coalesce(city, county) = ?" : "");
     var params = place ? [province, place] : [province];
     var found = {};
-    return rows("select count(*) as n, count(distinct agency_key) as agencies from reports where " + where, params)
+    return rows("select count(*) as n, count(distinct agency_key) as agencies from " + reports + " where " + where, params)
       .then(function (r) { found.total = r[0]; })
       .then(function () {
-        return place ? [] : rows("select coalesce(city, county) as place, count(*) as n from reports where " + where +
+        return place ? [] : rows("select coalesce(city, county) as place, count(*) as n from " + reports + " where " + where +
           " and coalesce(city, county) is not null group by 1 order by n desc, 1", params);
       }).then(function (r) { found.places = r; })
       .then(function () {
-        return rows("select id, year, title, agency, agency_key from reports where " + where +
+        return rows("select id, year, title, agency, agency_key from " + reports + " where " + where +
           " order by year desc, agency, id limit " + (PAGE_ROWS + 1) + " offset " + offset, params);
       }).then(function (reports) {
         var more = reports.length > PAGE_ROWS;
@@ -401,12 +402,13 @@
       })),
       el("input", { type: "submit", value: "生成表格" }));
     return rows(spec.sql, bound(o, spec, values)).then(function (found) {
-      var fields = [], labels = {}, table = {}, reports = [];
+      var fields = [], labels = {}, order = {}, table = {}, reports = [];
       found.forEach(function (row) {
-        if (fields.indexOf(row.field) < 0) { fields.push(row.field); labels[row.field] = row.label || row.field; }
+        if (fields.indexOf(row.field) < 0) { fields.push(row.field); labels[row.field] = row.label || row.field; order[row.field] = row.field_order || 0; }
         if (!table[row.report_id]) { table[row.report_id] = {}; reports.push(row); }
         table[row.report_id][row.field] = row;
       });
+      fields.sort(function (a, b) { return order[a] - order[b] || (a < b ? -1 : 1); }); // the official order
       var wide = reports.map(function (r) {
         var line = { report_id: r.report_id, agency: r.agency, year: r.year, province: r.province };
         fields.forEach(function (f) { line[f] = table[r.report_id][f] ? table[r.report_id][f].value : null; });

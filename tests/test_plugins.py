@@ -451,3 +451,16 @@ def test_pages_go_out_gzipped_to_who_accepts_it_and_the_database_as_it_is(small_
     assert gzipped.text == plain.text and gzipped.headers["etag"] == plain.headers["etag"]
     assert int(gzipped.headers["content-length"]) < len(plain.content) / 3
     assert "content-encoding" not in database.headers and database.content == small_db.read_bytes()
+
+
+def test_the_wide_table_has_a_row_per_report_and_figures_in_the_official_order():
+    from plugins.ogi_site import wide_table
+
+    def row(report, field, order, label, value):
+        return {"report_id": report, "agency": "甲", "year": 2021, "province": "福建省", "field": field,
+                "field_order": order, "label": label, "value": value}
+
+    headers, rows = wide_table([row("a", "granted", 3, "（一）予以公开", 5), row("a", "new_received", 0, "一、新收", 9),
+                                row("b", "admin_review_total", 1000, "行政复议（总计）", 1), row("b", "granted", 3, "（一）予以公开", 0)])
+    assert headers == ["报告", "机关", "年度", "省份", "一、新收", "（一）予以公开", "行政复议（总计）"]
+    assert rows == [["a", "甲", 2021, "福建省", 9, 5, None], ["b", "甲", 2021, "福建省", None, 0, 1]]

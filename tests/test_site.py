@@ -1,7 +1,9 @@
 """The site as users reach it: a real Datasette on 127.0.0.1 serving the built
 database with metadata.yml, templates/ and plugins/."""
 
+import csv
 import html
+import io
 import re
 import sqlite3
 from pathlib import Path
@@ -421,7 +423,7 @@ def test_the_report_builder_gives_linked_figures_a_chart_and_csv(get, db):
     [(start, end)] = db.execute("select start, \"end\" from application_outcomes where report_id = '003_85b1cd000e56671f' "
                                 "and outcome = 'new_received' and applicant_type = 'total'").fetchall()
     assert f'?start={start}&amp;end={end}#hl' in page and ">139</a>" in page
-    csv_link = re.search(r'href="([^"]*compare\.csv[^"]*)"', page).group(1).replace("&amp;", "&")
+    csv_link = re.search(r'href="([^"]*/ogi/compare\.csv[^"]*)"', page).group(1).replace("&amp;", "&")
     csv_bytes = get(csv_link).content
     assert csv_bytes.startswith(b"\xef\xbb\xbf")
     lines = csv_bytes.decode("utf-8-sig").splitlines()
@@ -429,6 +431,32 @@ def test_the_report_builder_gives_linked_figures_a_chart_and_csv(get, db):
     everything = get("/ogi/compare.json", _shape="array", agency="", province="", year_from="", year_to="", fields="").json()
     annual = {r for (r,) in db.execute("select id from reports where doc_type = 'annual_report'")}
     assert {row["report_id"] for row in everything} <= annual
+
+
+def test_the_report_builder_s_wide_csv_has_a_row_per_report_and_chinese_headers(get, db):
+    page = get("/compare", agency="平潭", fields="applications").text
+    link = re.search(r'href="(/compare\.csv\?[^"]*)"', page).group(1).replace("&amp;", "&")
+    answer = get(link)
+    assert answer.headers["content-type"].startswith("text/csv") and answer.content.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    # the official names, in the official order (labels.ordinal), after the report's own columns
+    official = [label for (label,) in db.execute(
+        "select label from labels where template = 't2021' and kind = 'outcome' and key in "
+        "('new_received', 'carried_over_from_prev_year', 'results_total', 'carried_forward_to_next_year') order by ordinal")]
+    assert table[0][:4] == ["报告", "机关", "年度", "省份"] and table[0][4:] == official
+    expected = {(r, str(n)) for r, n in db.execute(
+        "select o.report_id, o.count from application_outcomes o join reports r on r.id = o.report_id "
+        "where r.doc_type = 'annual_report' and r.agency like '%平潭%' and o.outcome = 'new_received' "
+        "and o.applicant_type = 'total'")}
+    assert {(row[0], row[4]) for row in table[1:] if row[4]} == expected
+    assert len({row[0] for row in table[1:]}) == len(table) - 1  # one row per report
+
+
+def test_the_report_builder_names_figures_officially_and_charts_the_one_chosen(get):
+    page = get("/compare", agency="平潭", fields="reviews", chart="admin_review_total").text
+    assert "<th>行政复议（总计）</th>" in page and "<th>admin_review</th>" not in page
+    assert "<h2>图表：行政复议（总计）</h2>" in page
+    assert re.search(r'<option selected>福建省</option>', get("/compare", province="福建").text)
 
 
 def test_the_comparison_takes_several_agencies_a_short_province_and_says_what_it_did(get, db):
