@@ -13,6 +13,7 @@ import csv
 import functools
 import io
 import json
+import re
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -125,6 +126,63 @@ async def download(datasette):
     return AsgiFileDownload(packed, filename="ogi.db.gz", content_type="application/gzip")
 
 
+# --- /find: a report by agency, place and year ----------------------------------------------
+
+YEAR = re.compile(r"(?:19|20)\d\d年?(?:度)?$")
+FIND_LIMIT = 200
+REPORT_ROW = ("select r.id, r.title, r.agency, r.agency_key, r.province, coalesce(r.city, r.county) as place, r.year "
+              "from reports r")
+
+
+def find_terms(q: str) -> tuple[list[int], list[str]]:
+    """A reader's words, split on spaces and Chinese list marks: the years (2022, 2022年, 2022年度)
+    and the rest, which name agencies and places."""
+    years, words = [], []
+    for term in re.split(r"[\s、，,；;]+", q.strip()):
+        if YEAR.match(term):
+            years.append(int(term[:4]))
+        elif term:
+            words.append(term)
+    return years, words
+
+
+def find_queries(years: list[int], words: list[str]) -> list[tuple[str, str, list]]:
+    """What /find asks, in turn, until one answers: (how it matched, SQL, parameters). Words name an
+    agency or a place (every word, in the agency's name, province, city or county: the agencies
+    table, small, then the reports by agency_key); failing that, the reports' titles and text (the
+    bigram index). Years alone give that year's reports."""
+    order = f" order by r.year desc, r.province, r.agency, r.id limit {FIND_LIMIT}"
+    if not words:
+        return [("年度", f"{REPORT_ROW} where 1{_in_years(years, 1)}{order}", years)] if years else []
+    named = " and ".join(f"(name like ?{i} or province like ?{i} or city like ?{i} or county like ?{i})"
+                         for i in range(1, len(words) + 1))
+    by_name = (f"{REPORT_ROW} where r.agency_key in (select agency_key from agencies where {named})"
+               f"{_in_years(years, len(words) + 1)}{order}")
+    by_text = f"{REPORT_ROW} join reports_fts f on f.rowid = r.rowid where reports_fts match ?1{_in_years(years, 2)}{order}"
+    return [("机关或地区名称", by_name, [f"%{w}%" for w in words] + years),
+            ("标题和全文", by_text, [fts_query(" ".join(words))] + years)]
+
+
+def _in_years(years: list[int], first: int) -> str:
+    """The year filter, its placeholders numbered from `first` (those before it are the words')."""
+    return f" and r.year in ({', '.join(f'?{first + i}' for i in range(len(years)))})" if years else ""
+
+
+async def find(datasette, request):
+    """/find?q=平潭 2022: reports by agency, place and year, as their titles, each to its page."""
+    q = request.args.get("q", "")
+    years, words = find_terms(q)
+    db = datasette.get_database("ogi")
+    found, how = [], None
+    for how, sql, params in find_queries(years, words):
+        found = [dict(row) for row in (await db.execute(sql, params)).rows]
+        if found:
+            break
+    context = {"q": q, "years": years, "words": words, "reports": found, "how": how if found else None,
+               "limit": FIND_LIMIT}
+    return Response.html(await datasette.render_template("find.html", context, request=request))
+
+
 COMPARE_PARAMETERS = ("agency", "province", "year_from", "year_to", "fields")
 WIDE_HEADERS = {"report_id": "报告", "agency": "机关", "year": "年度", "province": "省份"}
 
@@ -181,7 +239,8 @@ def register_routes():
             (r"^/robots\.txt$", lambda: Response.text(ROBOTS)),
             (r"^/report/(?P<id>[^/]+)\.json$", report_json),
             (r"^/about$", about),
-            (r"^/compare\.csv$", compare_csv)]
+            (r"^/compare\.csv$", compare_csv),
+            (r"^/find$", find)]
 
 
 @hookimpl

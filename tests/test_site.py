@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from datasette.utils import tilde_encode
+from datasette.utils import tilde_decode, tilde_encode
 
 from parsers.textutil import squash
 
@@ -534,7 +534,8 @@ ENGLISH = re.compile(r"(?<![A-Za-z_])(" + "|".join(map(re.escape, ENGLISH_WORDS)
 PAGE_TYPES = ["/", "/report/017_pingtan_zone_2022", "/about", "/place", "/place/福建省", "/compare?agency=平潭",
               "/agency/{agency}", "/ogi", "/ogi?sql=select+1", "/ogi/reports", "/ogi/reports/017_pingtan_zone_2022",
               "/ogi/metrics?_facet=metric", "/ogi/checks?passed=0", "/ogi/search_sections?q=复议",
-              "/ogi/headline_series", "/-/dashboards", "/-/dashboards/national-trends"]
+              "/ogi/headline_series", "/-/dashboards", "/-/dashboards/national-trends", "/find?q=平潭 2022",
+              "/find?q=没有这个机关"]
 
 
 def words_a_reader_sees(page: str) -> str:
@@ -561,3 +562,53 @@ def test_no_page_shows_an_english_word_outside_data_and_code(site, db, path):
     page = httpx.get(site + path.format(agency=agency), follow_redirects=True, timeout=30)
     assert page.status_code == 200
     assert ENGLISH.findall(words_a_reader_sees(page.text)) == []
+
+
+# --- /find ----------------------------------------------------------------------------------
+
+def _found(get, q: str) -> tuple[str, list[str]]:
+    page = get("/find", q=q).text
+    return page, re.findall(r'<td><a href="/report/([^"?#]+)">', page)
+
+
+def test_find_lists_an_agency_s_reports_by_title_each_linked_to_its_page(get, db):
+    page, found = _found(get, "平潭")
+    expected = db.execute("select r.id, r.title, r.year from reports r join agencies a on a.agency_key = r.agency_key "
+                          "where a.name like '%平潭%'").fetchall()
+    assert expected and sorted(map(tilde_decode, found)) == sorted(r[0] for r in expected)
+    years = {r[0]: r[2] for r in expected}
+    assert [years[tilde_decode(f)] for f in found] == sorted(years.values(), reverse=True)  # the latest first
+    assert all(html.escape(title) in page for _, title, _ in expected)
+    assert "按机关或地区名称找到" in page
+
+
+def test_find_takes_a_place_and_a_year_as_people_write_them(get, db):
+    for q in ("福建 2022", "福建省，2022年", "2022年度 福建"):
+        _, found = _found(get, q)
+        expected = {r for (r,) in db.execute("select r.id from reports r join agencies a on a.agency_key = r.agency_key "
+                                              "where a.province = '福建省' and r.year = 2022")}
+        assert expected and {tilde_decode(f) for f in found} == expected, q
+    _, found = _found(get, "2022")
+    assert {tilde_decode(f) for f in found} == {r for (r,) in db.execute("select id from reports where year = 2022")}
+
+
+def test_find_falls_back_to_the_text_and_says_so(get, db):
+    page, found = _found(get, "复议后起诉")
+    assert "按标题和全文找到" in page and found
+    for report_id in map(tilde_decode, found):
+        text = db.execute("select coalesce(title, '') || coalesce(agency, '') || text from reports where id = ?",
+                          [report_id]).fetchone()[0]
+        assert "复议后起诉" in re.sub(r"\s", "", text), report_id
+    assert "没有找到报告" in get("/find", q="没有这个机关").text
+
+
+def test_find_reads_years_and_words():
+    from plugins.ogi_site import find_queries, find_terms
+
+    assert find_terms(" 平潭、2022年 福建省，2021年度;x ") == ([2022, 2021], ["平潭", "福建省", "x"])
+    assert find_terms("") == ([], [])
+    [(how, sql, params)] = find_queries([2022], [])
+    assert how == "年度" and "r.year in (?1)" in sql and params == [2022]
+    (how, sql, params), (how2, sql2, params2) = find_queries([2021, 2022], ["平潭", "县"])
+    assert "like ?2" in sql and "r.year in (?3, ?4)" in sql and params == ["%平潭%", "%县%", 2021, 2022]
+    assert "match ?1" in sql2 and "r.year in (?2, ?3)" in sql2 and params2 == ['"平潭" AND "县"*', 2021, 2022]
