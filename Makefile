@@ -86,7 +86,8 @@ score: install
 	$(BIN)/python score.py
 
 # Scale (bench/): `make corpus N=100000` writes a synthetic corpus to build/corpus;
-# `make bench` measures builds and latency at 10,000 and 100,000 reports (build/bench.json).
+# `make bench` measures builds and latency at 10,000 and 100,000 reports (build/bench.json), then the
+# static copy of each (build/static.json).
 N ?= 10000
 SEED ?= 1
 corpus: install
@@ -97,6 +98,7 @@ bench: install
 	$(BIN)/python build.py --db build/weight.db reports
 	$(BIN)/python -m bench.weight --db build/weight.db --out build/weight.json
 	$(BIN)/python -m bench.bench --sizes 10000 100000 --out build/bench.json
+	$(BIN)/python -m bench.static --sizes 10000 100000 --out build/static.json
 
 # Vendored browser code (committed; `make vendor` fetches it again from npm). vega-interpreter lets
 # the charts draw under a Content-Security-Policy without 'unsafe-eval' (plugins/ogi_guard.py);
