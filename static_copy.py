@@ -189,7 +189,7 @@ def fold_characters() -> dict[str, str]:
 
 def site_data(metadata: dict, database: dict, rewrite_html) -> dict:
     import plugins.ogi_site as ogi_site
-    from parsers.data import official_labels
+    from parsers.data import official_labels, spam_words
 
     queries = {}
     for name, spec in metadata["databases"][DATABASE].get("queries", {}).items():
@@ -203,6 +203,7 @@ def site_data(metadata: dict, database: dict, rewrite_html) -> dict:
     for row in sorted(official_labels(), key=lambda r: r["ordinal"]):
         labels.setdefault(row["template"], {}).setdefault(row["kind"], []).append(row)
     return {"database": database, "queries": queries, "labels": labels, "fold": fold_characters(),
+            "spam_words": sorted(spam_words(), key=len, reverse=True),
             "report_queries": ogi_site.REPORT_QUERIES}
 
 

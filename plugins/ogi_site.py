@@ -40,7 +40,7 @@ def prepare_connection(conn):
     conn.create_function("fts_query", 1, fts_query, deterministic=True)
 
 
-REPORT_COLUMNS = ("id, title, agency, province, city, county, region_code, year, published_date, doc_type, template, "
+REPORT_COLUMNS = ("id, title, agency, agency_key, province, city, county, region_code, year, published_date, doc_type, template, "
                   "source_url, source_path, source_format, pages, reading, cells_read, cells_expected")
 
 
@@ -65,27 +65,37 @@ REPORT_QUERIES = {
 }
 
 
+async def report_page(datasette, report_id: str) -> dict | None:
+    """A report's page as data: its row ("report"), each part of REPORT_QUERIES as a list of rows,
+    and its text; None when there is no such report. The report page and /report/{id}.json show
+    this; the static copy runs the same queries in the browser."""
+    db = datasette.get_database("ogi")
+    found = (await db.execute(REPORT_QUERIES["report"], [report_id])).first()
+    if found is None:
+        return None
+    page = {"report": dict(found)}
+    for name, sql in REPORT_QUERIES.items():
+        if name not in ("report", "text"):
+            page[name] = [dict(row) for row in (await db.execute(sql, [report_id])).rows]
+    page["text"] = (await db.execute(REPORT_QUERIES["text"], [report_id])).first()[0] or ""
+    return page
+
+
 async def report_json(datasette, request):
     """/report/{id}.json: a report's metadata, table 三 and 四 cells and its other values (with their
     spans and a link to each in the text), its sections, checks, audits and versions, how much of
     it was read, and its text, in one document."""
     report_id = tilde_decode(request.url_vars["id"])
-    db = datasette.get_database("ogi")
-    found = (await db.execute(REPORT_QUERIES["report"], [report_id])).first()
+    found = await report_page(datasette, report_id)
     if found is None:
         return Response.json({"ok": False, "error": f"no report {report_id!r}"}, status=404)
     page = datasette.absolute_url(request, datasette.urls.path(f"/report/{request.url_vars['id']}"))
-
-    async def rows(sql):
-        return [dict(r) | ({"link": f"{page}?start={r['start']}&end={r['end']}#hl"}
-                                   if "start" in r.keys() and r["start"] is not None else {})
-                for r in (await db.execute(sql, [report_id])).rows]
-
-    return Response.json({
-        "ok": True, "report": dict(found), "page": page,
-        **{name: await rows(sql) for name, sql in REPORT_QUERIES.items() if name not in ("report", "text")},
-        "text": (await db.execute(REPORT_QUERIES["text"], [report_id])).first()[0],
-    }, headers={"Access-Control-Allow-Origin": "*"})
+    for name, rows in found.items():
+        if isinstance(rows, list):
+            for row in rows:
+                if row.get("start") is not None:
+                    row["link"] = f"{page}?start={row['start']}&end={row['end']}#hl"
+    return Response.json({"ok": True, "page": page, **found}, headers={"Access-Control-Allow-Origin": "*"})
 
 
 ABOUT = Path(__file__).resolve().parent / "about.md"
@@ -248,8 +258,11 @@ def extra_template_vars(datasette):
     # The report builder (/compare) runs the `compare` canned query: its SQL is written once, in metadata.yml.
     queries = (datasette.metadata("queries", database="ogi") or {})
     compare = queries.get("compare") or {}
+    async def report_data(report_id: str) -> dict | None:
+        return await report_page(datasette, report_id)
+
     return {"compare_sql": compare.get("sql", "select 1 where 0"),
-            "official_labels": _official_labels}
+            "official_labels": _official_labels, "report_page": report_data}
 
 
 @functools.cache

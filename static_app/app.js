@@ -131,7 +131,7 @@
         checks(found.checks),
         metrics(found.metrics, span),
         sections(found.sections, id),
-        reportText(text, found.metrics.concat(found.application_outcomes, found.review_litigation), id));
+        reportText(text, found.metrics.concat(found.application_outcomes, found.review_litigation), id, o.site.spam_words));
       var mark = document.getElementById("hl");
       if (mark && location.hash === "#hl") mark.scrollIntoView({ block: "center" });
     });
@@ -210,7 +210,20 @@
 
   // The text with every value's span a link and the chosen span (?start=&end=) marked: spans sorted
   // by start, the longer first, the chosen one before a value with the same span; overlaps skipped.
-  function reportText(text, values, id) {
+  // Words a mirror site put into the report (parsers/data: spam_words), struck through as the site does.
+  function struck(text, spam) {
+    if (!spam.length) return text;
+    var pattern = new RegExp(spam.map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }).join("|"), "g");
+    var out = [], pos = 0, m;
+    while ((m = pattern.exec(text))) {
+      out.push(text.slice(pos, m.index), el("del", { "class": "spam", title: "镜像网站插入的文字，不是发布机关的原文", text: m[0] }));
+      pos = m.index + m[0].length;
+    }
+    out.push(text.slice(pos));
+    return out;
+  }
+
+  function reportText(text, values, id, spam) {
     var start = parseInt(args.get("start"), 10), end = parseInt(args.get("end"), 10);
     var selected = start >= 0 && end > start && end <= text.length;
     var spans = values.filter(function (v) { return v.end > v.start; }).map(function (v) { return [v.start, 0, v.end]; });
@@ -219,12 +232,12 @@
     var box = el("div", { "class": "report-text" }), pos = 0;
     spans.forEach(function (s) {
       if (s[0] < pos) return;
-      add(box, text.slice(pos, s[0]).join(""));
+      add(box, struck(text.slice(pos, s[0]).join(""), spam));
       var words = text.slice(s[0], s[2]).join("");
       add(box, s[1] === -1 ? el("mark", { id: "hl", text: words }) : el("a", { "class": "v", href: reportLink(id, s[0], s[2]), text: words }));
       pos = s[2];
     });
-    add(box, text.slice(pos).join(""));
+    add(box, struck(text.slice(pos).join(""), spam));
     return [el("h2", { id: "text", text: "报告原文" }),
       el("p", {}, "蓝色为提取出的数值，点击可在此高亮；", selected ? ["黄色为所选位置（第 " + start + "–" + end + " 个字符）：",
         el("a", { href: "#hl", text: "「" + text.slice(start, Math.min(end, start + 60)).join("") + "」" })] : ""), box];

@@ -291,3 +291,16 @@ def test_the_copy_s_pages_pass_axe_without_a_serious_violation(chromium, static_
             tab.wait_for_selector("#app[data-ready]", timeout=30000)
         assert serious_accessibility_violations(tab) == [], url
         tab.close()
+
+
+@pytest.mark.browser
+def test_the_copy_strikes_through_what_a_mirror_site_injected(chromium, static_site, db):
+    from parsers.data import spam_words
+
+    words = spam_words()
+    report_id, word = next((rid, w) for rid, text in db.execute("select id, text from reports order by id")
+                           for w in words if w in text)
+    tab = new_tab(chromium)
+    _ready(tab, f"{static_site}/report.html?id={quote(report_id)}")
+    assert word in tab.locator(".report-text del.spam").all_inner_texts()
+    tab.close()
