@@ -47,7 +47,7 @@ REPORT_COLUMNS = ("id, title, agency, agency_key, province, city, county, region
 # A report's data, one query per part, each taking the report's id: /report/{id}.json runs them here,
 # the static copy's report page in the browser (static_copy.py, static_app/app.js).
 REPORT_QUERIES = {
-    "report": f"select {REPORT_COLUMNS} from reports where id = ?",
+    "report": f"select {REPORT_COLUMNS}, text from reports where id = ?",  # the text apart in the page's data
     "application_outcomes": "select outcome, applicant_type, count, value_raw, source, start, \"end\" "
                             "from application_outcomes where report_id = ?",
     "review_litigation": "select proceeding, result, count, value_raw, source, start, \"end\" "
@@ -61,7 +61,6 @@ REPORT_QUERIES = {
     "audits": "select indicator, status, value, detail, rule, start, \"end\" from audits where report_id = ?",
     "versions": "select version, sha256, fetched_at, source_url from report_versions where report_id = ? "
                 "order by version",
-    "text": "select text from reports where id = ?",
 }
 
 
@@ -74,10 +73,10 @@ async def report_page(datasette, report_id: str) -> dict | None:
     if found is None:
         return None
     page = {"report": dict(found)}
+    page["text"] = page["report"].pop("text") or ""
     for name, sql in REPORT_QUERIES.items():
-        if name not in ("report", "text"):
+        if name != "report":
             page[name] = [dict(row) for row in (await db.execute(sql, [report_id])).rows]
-    page["text"] = (await db.execute(REPORT_QUERIES["text"], [report_id])).first()[0] or ""
     return page
 
 
@@ -241,6 +240,58 @@ def static_script(request):
     return Response(path.read_text(encoding="utf-8"), content_type="text/javascript; charset=utf-8")
 
 
+# Two browser scripts write English into the page and have no translations: datasette-vega 0.6.2's
+# chart panel and Datasette 0.65's column menu (table.js). Each is served, where Datasette serves it,
+# with those words in Chinese. Every key is an exact string of the script as pinned; a test checks
+# they are all there (a version that words them otherwise fails the test, not the page).
+VEGA_PANEL_WORDS = {
+    '"Show charting options"': '"显示图表选项"', '"Swap X and Y"': '"交换 X 和 Y"', '"-- none --"': '"-- 无 --"',
+    '"X column "': '"X 轴 "', '"Y column "': '"Y 轴 "', '"Type "': '"类型 "', '"Color "': '"颜色 "', '"Size "': '"大小 "',
+    'name:"Bar"': 'name:"柱状图"', 'name:"Line"': 'name:"折线图"', 'name:"Scatter"': 'name:"散点图"',
+    'name:"Numeric"': 'name:"数值"', 'name:"Numeric, binned"': 'name:"数值（分组）"', 'name:"Date/time"': 'name:"日期时间"',
+    'name:"Date/time, binned"': 'name:"日期时间（分组）"', 'name:"Label"': 'name:"标签"', 'name:"Category"': 'name:"类别"',
+    '"Save as PNG"': '"保存为 PNG"', '"Save as SVG"': '"保存为 SVG"', '"View Source"': '"查看源代码"',
+    '"View Vega"': '"查看 Vega 规格"', '"Open in Vega Editor"': '"在 Vega 编辑器中打开"',
+}
+COLUMN_MENU_WORDS = {
+    '>Sort ascending<': '>升序排列<', '>Sort descending<': '>降序排列<', '>Facet by this<': '>按此列分面<',
+    '>Hide this column<': '>隐藏此列<', '>Show all columns<': '>显示所有列<', '>Show not-blank rows<': '>只显示此列非空的行<',
+    '`Type: ${': '`类型：${', '"Remove this filter"': '"删除此筛选条件"',
+}
+
+
+def _package_dir(name: str) -> Path:
+    import importlib.util
+
+    return Path(importlib.util.find_spec(name).origin).parent
+
+
+TRANSLATED_SCRIPTS = {  # URL pattern -> (where the script is, the words it shows)
+    r"^/-/static-plugins/datasette_vega/(?P<name>main\.[0-9a-f]+\.js)$": ("datasette_vega", "static", VEGA_PANEL_WORDS),
+    r"^/-/static/(?P<name>table\.js)$": ("datasette", "static", COLUMN_MENU_WORDS),
+}
+
+
+@functools.cache
+def translated_source(package: str, folder: str, name: str, words: tuple) -> str | None:
+    path = _package_dir(package) / folder / name
+    if not (path.is_file() and re.fullmatch(r"[a-z]+(\.[0-9a-f]+)?\.js", name)):
+        return None
+    source = path.read_text(encoding="utf-8")
+    for english, chinese in words:
+        source = source.replace(english, chinese)
+    return source
+
+
+def translated_script(package: str, folder: str, words: dict):
+    def serve(request):
+        source = translated_source(package, folder, request.url_vars["name"], tuple(words.items()))
+        if source is None:
+            return Response.text("Not found", status=404)
+        return Response(source, content_type="text/javascript; charset=utf-8")
+    return serve
+
+
 @hookimpl
 def register_routes():
     return [(r"^/$", home),
@@ -250,7 +301,7 @@ def register_routes():
             (r"^/report/(?P<id>[^/]+)\.json$", report_json),
             (r"^/about$", about),
             (r"^/compare\.csv$", compare_csv),
-            (r"^/find$", find)]
+            (r"^/find$", find)] + [(pattern, translated_script(*where)) for pattern, where in TRANSLATED_SCRIPTS.items()]
 
 
 @hookimpl

@@ -101,13 +101,13 @@
 
   function reportPage(o) {
     var id = args.get("id") || "", q = o.site.report_queries, found = {};
-    var names = ["report", "audits", "application_outcomes", "review_litigation", "checks", "metrics", "sections", "text"];
+    var names = ["report", "audits", "application_outcomes", "review_litigation", "checks", "metrics", "sections", "versions"];
     return names.reduce(function (done, name) {
       return done.then(function () { return rows(q[name], [id]).then(function (r) { found[name] = r; }); });
     }, Promise.resolve()).then(function () {
       var r = found.report[0];
       if (!r) return show(crumbs(), title("报告不存在"), el("p", { text: "没有这份报告：" + id }));
-      var text = Array.from(found.text[0].text || ""); // offsets count characters, as Python's do
+      var text = Array.from(r.text || ""); // offsets count characters, as Python's do
       var span = function (v, words) {
         return v.end > v.start ? el("a", { "class": "provenance", href: reportLink(id, v.start, v.end), title: "在原文中查看", text: words }) : "";
       };
@@ -130,6 +130,7 @@
         tableFour(o.site.labels, found.review_litigation, span),
         checks(found.checks),
         metrics(found.metrics, span),
+        versions(found.versions),
         sections(found.sections, id),
         reportText(text, found.metrics.concat(found.application_outcomes, found.review_litigation), id, o.site.spam_words));
       var mark = document.getElementById("hl");
@@ -197,6 +198,15 @@
         return el("tr", {}, el("td", {}, m.label, " ", el("small", { text: m.metric })), num(span(m, m.value_raw)),
           num(m.value === null ? "" : m.value), el("td", { text: m.unit || "" }),
           el("td", { text: (m.source === "table" ? "表格" : "正文") + (m.approximate ? "（约数）" : "") }));
+      }))];
+  }
+
+  function versions(list) {
+    if (list.length < 2) return null;
+    return [el("h2", { id: "versions", text: "版本（发布机关网站上的文件改过 " + (list.length - 1) + " 次）" }),
+      grid(["版本", "抓取时间", "SHA-256", "地址"], list.map(function (v) {
+        return el("tr", {}, num(v.version), el("td", { text: v.fetched_at || "" }), el("td", {}, el("small", { text: (v.sha256 || "").slice(0, 16) + "…" })),
+          el("td", { text: v.source_url || "" }));
       }))];
   }
 

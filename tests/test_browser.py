@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import SHOTS, new_tab, serious_accessibility_violations
-from test_site import PAGE_TYPES
+from test_site import ENGLISH, PAGE_TYPES, words_a_reader_sees
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +67,8 @@ def test_dashboard_draws_its_charts(page, site):
 
 @pytest.mark.parametrize("path", ["/", "/report/003_85b1cd000e56671f", "/about", "/place", "/compare?agency=平潭",
                                   "/ogi/reports", "/ogi/metrics", "/ogi/application_outcomes", "/ogi/checks",
-                                  "/ogi/search_sections?q=复议", "/ogi/refusal_reasons"])
+                                  "/ogi/search_sections?q=复议", "/ogi/refusal_reasons", "/ogi/compare?_show_sql=1",
+                                  "/find?q=平潭"])
 def test_pages_fit_a_phone_screen(chromium, site, path):
     """At 390 px no page needs sideways scrolling (tables scroll inside themselves)."""
     tab = chromium.new_page(viewport={"width": 390, "height": 844})
@@ -198,4 +199,19 @@ def test_every_page_type_passes_axe_without_a_serious_violation(chromium, site, 
     tab.goto(site + path.format(agency=agency))
     tab.wait_for_load_state("networkidle")
     assert serious_accessibility_violations(tab) == []
+    # the page as its scripts drew it (the chart panel, the dashboards' legends), in Chinese too
+    assert ENGLISH.findall(words_a_reader_sees(tab.content())) == []
+    tab.close()
+
+
+def test_on_a_phone_the_map_s_tiles_are_targets_a_finger_hits_and_table_three_keeps_its_row_names(chromium, site):
+    tab = new_tab(chromium, 390)
+    tab.goto(site + "/place")
+    boxes = [tab.locator(".tile.has a").nth(i).bounding_box() for i in range(tab.locator(".tile.has a").count())]
+    assert boxes and min(min(b["width"], b["height"]) for b in boxes) >= 36  # were 24 × 38 px: the words only
+    tab.goto(site + "/report/017_pingtan_zone_2022")
+    table = tab.locator("#table-3")
+    table.evaluate("t => t.scrollLeft = t.scrollWidth")
+    label = tab.locator('#table-3 tr[data-outcome="new_received"] td.label').bounding_box()
+    assert abs(label["x"] - table.bounding_box()["x"]) < 2  # scrolled to the right, the names stay at the left
     tab.close()

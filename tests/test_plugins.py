@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 from datasette.app import Datasette
@@ -464,3 +465,18 @@ def test_the_wide_table_has_a_row_per_report_and_figures_in_the_official_order()
                                 row("b", "admin_review_total", 1000, "行政复议（总计）", 1), row("b", "granted", 3, "（一）予以公开", 0)])
     assert headers == ["报告", "机关", "年度", "省份", "一、新收", "（一）予以公开", "行政复议（总计）"]
     assert rows == [["a", "甲", 2021, "福建省", 9, 5, None], ["b", "甲", 2021, "福建省", None, 0, 1]]
+
+
+def test_scripts_that_write_english_are_served_in_chinese():
+    """Every word the table translates is in the script as pinned: a version that words them
+    otherwise fails here, not on the page."""
+    from plugins.ogi_site import TRANSLATED_SCRIPTS, _package_dir, translated_source
+
+    for package, folder, words in TRANSLATED_SCRIPTS.values():
+        scripts = sorted((_package_dir(package) / folder).glob("main.*.js" if package == "datasette_vega" else "table.js"))
+        assert len(scripts) == 1, package
+        original = scripts[0].read_text(encoding="utf-8")
+        served = translated_source(package, folder, scripts[0].name, tuple(words.items()))
+        for english, chinese in words.items():
+            assert english in original and english not in served and chinese in served, english
+        assert translated_source(package, folder, "../../../etc/passwd", ()) is None

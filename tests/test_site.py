@@ -529,7 +529,9 @@ ENGLISH_WORDS = ["Menu", "Dashboards", "Powered by", "Queries took", "Query took
                  "Edit SQL", "This data as", "Tables", "Views", "Queries", "hidden", "Table actions", "rows", "row",
                  "Home", "Search", "Download", "Export", "Show SQL", "Hide SQL", "No results", "License", "Source",
                  "stream all rows", "CSV options", "expand labels", "contains", "starts with", "ends with", "is null",
-                 "- column -", "records", "suggested facets"]
+                 "- column -", "records", "suggested facets",
+                 # datasette-vega's chart panel, drawn by its script (the browser test reads the drawn page)
+                 "Show charting options", "Swap X and Y", "X column", "Y column", "Numeric", "Scatter", "-- none --"]
 ENGLISH = re.compile(r"(?<![A-Za-z_])(" + "|".join(map(re.escape, ENGLISH_WORDS)) + r")(?![A-Za-z_])")
 PAGE_TYPES = ["/", "/report/017_pingtan_zone_2022", "/about", "/place", "/place/福建省", "/compare?agency=平潭",
               "/agency/{agency}", "/ogi", "/ogi?sql=select+1", "/ogi/reports", "/ogi/reports/017_pingtan_zone_2022",
