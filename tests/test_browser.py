@@ -215,3 +215,11 @@ def test_on_a_phone_the_map_s_tiles_are_targets_a_finger_hits_and_table_three_ke
     label = tab.locator('#table-3 tr[data-outcome="new_received"] td.label').bounding_box()
     assert abs(label["x"] - table.bounding_box()["x"]) < 2  # scrolled to the right, the names stay at the left
     tab.close()
+
+
+def test_the_sql_editor_starts_with_its_scripts_deferred(chromium, site):
+    tab = new_tab(chromium)
+    tab.goto(site + "/ogi?sql=select+1")
+    tab.wait_for_selector(".CodeMirror", timeout=15000)
+    assert tab.locator("#sql-format:not([hidden])").count() == 1 and tab.errors == []
+    tab.close()

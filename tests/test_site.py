@@ -614,3 +614,12 @@ def test_find_reads_years_and_words():
     (how, sql, params), (how2, sql2, params2) = find_queries([2021, 2022], ["平潭", "县"])
     assert "like ?2" in sql and "r.year in (?3, ?4)" in sql and params == ["%平潭%", "%县%", 2021, 2022]
     assert "match ?1" in sql2 and "r.year in (?2, ?3)" in sql2 and params2 == ['"平潭" AND "县"*', 2021, 2022]
+
+
+@pytest.mark.parametrize("path", ["/", "/compare?agency=平潭", "/ogi/reports", "/ogi/refusal_reasons"])
+def test_no_script_blocks_the_page_from_showing(get, path):
+    """Scripts with a src are deferred (or modules, deferred by nature): the page shows before the
+    chart libraries (about 270 kB gzipped) have loaded."""
+    page = get(path).text
+    scripts = re.findall(r"<script\b[^>]*\bsrc=[^>]*>", page)
+    assert scripts and [s for s in scripts if " defer" not in s and 'type="module"' not in s] == []
