@@ -623,3 +623,21 @@ def test_no_script_blocks_the_page_from_showing(get, path):
     page = get(path).text
     scripts = re.findall(r"<script\b[^>]*\bsrc=[^>]*>", page)
     assert scripts and [s for s in scripts if " defer" not in s and 'type="module"' not in s] == []
+
+
+def test_an_agency_s_figures_link_to_the_cells_they_came_from(get, db):
+    agency = db.execute("select agency_key from reports where id = '017_pingtan_zone_2022'").fetchone()[0]
+    page = get(f"/agency/{tilde_encode(agency)}").text
+    links = re.findall(r'<a class="provenance" href="/report/([^"?]+)\?start=(\d+)&amp;end=(\d+)#hl"[^>]*>(\d+)</a>', page)
+    assert len(links) >= 10
+    for report_id, start, end, shown in links:
+        text = db.execute("select text from reports where id = ?", [tilde_decode(report_id)]).fetchone()[0]
+        # the span holds the number as the report wrote it (full-width digits folded)
+        assert squash(text[int(start):int(end)]).translate({0xFF10 + i: 0x30 + i for i in range(10)}) == shown
+
+
+def test_the_builder_suggests_agencies_from_the_agencies_table(get, db):
+    page = get("/compare", province="福建").text
+    suggested = re.findall(r'<option value="([^"]+)">', page.split('<datalist id="agency-names">')[1].split("</datalist>")[0])
+    assert sorted(suggested) == sorted(n for (n,) in db.execute("select name from agencies where province = '福建省'"))
+    assert 'list="agency-names"' in page
