@@ -53,6 +53,8 @@ STATIC_INDEXES = [
     # province and year: from this index alone it stops after its 500, without reading a row
     "create index if not exists static_reports_builder on reports (doc_type, agency, year, id, province)",
 ]
+# The site's own styles for the report page and the builder, which the shells load too.
+SHARED_STYLES = ("/-/static-plugins/ogi/report.css", "/-/static-plugins/ogi/compare.css")
 # The shells: one file per kind of data page, whatever the number of reports.
 SHELLS = {"report": "report.html", "agency": "agency.html", "region": "region.html",
           "query": "query.html", "compare": "compare.html", "download": "download.html"}
@@ -350,7 +352,8 @@ def shell(html: str, kind: str) -> str:
         f'<div id="app" data-page="{kind}"><p class="loading">正在从数据库读取……</p>'
         '<noscript>本页在浏览器中读取数据库，需要 JavaScript。</noscript></div>'))
     tree.find(".//title").text = "OGI Reports"
-    tree.head.append(tree.makeelement("link", {"rel": "stylesheet", "href": "static-app/app.css"}))
+    for css in SHARED_STYLES + ("static-app/app.css",):
+        tree.head.append(tree.makeelement("link", {"rel": "stylesheet", "href": css.lstrip("/")}))
     for src in ("static-app/index.js", "static-app/app.js"):
         tree.body.append(tree.makeelement("script", {"src": src}))
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
@@ -440,7 +443,7 @@ async def _render(site: StaticSite, db: Path, metadata: dict, pages: list[str]) 
                    # rendered once, with no visitor waiting: a table page of a national database may take
                    # longer than the live site's limit allows a visitor's page
                    settings={name: _setting(value) for name, value in SETTINGS.items()} | {"sql_time_limit_ms": 120000})
-    assets: set[str] = set()
+    assets: set[str] = set(SHARED_STYLES)
     frame = None
     for path in pages:
         response = await ds.client.get(path)

@@ -231,13 +231,14 @@ async def compare_csv(datasette, request):
 STATIC = Path(__file__).resolve().parent / "static"  # the site's own browser code (charts, vendored Vega parts)
 
 
-def static_script(request):
-    """/-/static-plugins/ogi/NAME.js: where Datasette serves plugins' files, so a static copy
-    (deploy.py) collects these with the others."""
+def static_file(request):
+    """/-/static-plugins/ogi/NAME.js or .css: where Datasette serves plugins' files, so a static
+    copy (static_copy.py) collects these with the others."""
     path = STATIC / request.url_vars["name"]
     if not path.is_file():
         return Response.text("Not found", status=404)
-    return Response(path.read_text(encoding="utf-8"), content_type="text/javascript; charset=utf-8")
+    kind = "text/css" if path.suffix == ".css" else "text/javascript"
+    return Response(path.read_text(encoding="utf-8"), content_type=f"{kind}; charset=utf-8")
 
 
 # Two browser scripts write English into the page and have no translations: datasette-vega 0.6.2's
@@ -295,7 +296,7 @@ def translated_script(package: str, folder: str, words: dict):
 @hookimpl
 def register_routes():
     return [(r"^/$", home),
-            (r"^/-/static-plugins/ogi/(?P<name>[a-z-]+\.js)$", static_script),
+            (r"^/-/static-plugins/ogi/(?P<name>[a-z-]+\.(?:js|css))$", static_file),
             (r"^/ogi\.db\.gz$", download),
             (r"^/robots\.txt$", lambda: Response.text(ROBOTS)),
             (r"^/report/(?P<id>[^/]+)\.json$", report_json),
