@@ -430,7 +430,7 @@ class _DaskSubmitter:
         return self.client.submit(fn, *args, pure=False)  # not hashing the files' bytes
 
 
-def parsed(pool, work: list[tuple[Job, str]], workers: int, chunk: int = 32):
+def parse_in_workers(pool, work: list[tuple[Job, str]], workers: int, chunk: int = 32):
     """Rows for each job, in order, at most a few chunks in flight: memory stays flat.
     A file's bytes are read when its task is sent, and kept only by the task."""
     in_flight: collections.deque = collections.deque()
@@ -571,32 +571,32 @@ def _write_files(writer: store.Writer, planned: Plan, todo: list[tuple[str, str]
     from tqdm import tqdm
 
     work: list[tuple[Job, str]] = []
-    books: list[dict] = []
+    records: list[tuple[dict, list]] = []  # each parsed file's build_files row and issues, in work's order
     for file, path in todo:
         state = planned.states[path]
         size, mtime_ns = planned.stats[path]
-        book = {"path": path, "size": size, "mtime_ns": mtime_ns, "sha256": state.sha256,
-                "report_id": state.report_id or None, "given": state.given or None,
-                "duplicate_of": state.duplicate_of or None}
+        record = {"path": path, "size": size, "mtime_ns": mtime_ns, "sha256": state.sha256,
+                  "report_id": state.report_id or None, "given": state.given or None,
+                  "duplicate_of": state.duplicate_of or None}
         issues = planned.issues.get(path, [])
         if state.sha256.startswith("unreadable"):
-            writer.add({"build_files": [book], "build_issues": issues})
+            writer.add({"build_files": [record], "build_issues": issues})
         elif is_sidecar(path):
-            writer.add({"build_files": [book], "build_issues": issues})
+            writer.add({"build_files": [record], "build_issues": issues})
         elif format_of(path) is None:
-            writer.add({"build_files": [book], "build_issues": issues + [
+            writer.add({"build_files": [record], "build_issues": issues + [
                 issue(path, None, "warning", "not a report format this build reads; skipped")]})
         elif state.duplicate_of:
-            writer.add({"build_files": [book], "build_issues": issues + [
+            writer.add({"build_files": [record], "build_issues": issues + [
                 issue(path, None, "warning", f"the same file as {state.duplicate_of}; skipped")]})
         else:
             values, origin = planned.given.get(path, ({}, ""))
             work.append((Job(path, state.report_id, b"", values, origin), file))
-            books.append((book, issues))
+            records.append((record, issues))
     with executor(kind, jobs, scheduler) as pool, \
             tqdm(total=len(work), unit="file", disable=not progress, smoothing=0.05) as bar:
-        for (book, issues), tables in zip(books, parsed(pool, work, jobs)):
-            writer.add({"build_files": [book], **tables, "build_issues": issues + tables.get("build_issues", [])})
+        for (record, issues), tables in zip(records, parse_in_workers(pool, work, jobs)):
+            writer.add({"build_files": [record], **tables, "build_issues": issues + tables.get("build_issues", [])})
             bar.update()
 
 

@@ -251,15 +251,15 @@ def raw_is_implied(value_raw: str | None, number) -> bool:
 
 
 @functools.cache
-def packer(name: str):
-    """A contract row as a prepacked row (see Prepacked), compiled to one expression: a build
+def compile_packing(name: str):
+    """A contract row as a prepacked row (see WorkerPackedRows), compiled to one expression: a build
     packs millions of rows, and a function per column per row would cost more than the packing."""
     spec, parts = TABLES[name], {}
     for column in spec["columns"]:
         how = spec["packed"].get(column, "plain").split(":")
         value = f"row[{column!r}]"
         if how[0] == "report":
-            parts["report"] = value  # numbered by the writer (numberer)
+            parts["report"] = value  # numbered by the writer (compile_numbering)
         elif how[0] == "own":
             parts.setdefault(how[2], f"_id_number({value}, {how[1]!r})")
         elif how[0] == "ref":
@@ -269,12 +269,12 @@ def packer(name: str):
         elif how[0] == "end":
             parts["length"] = f"(None if {value} is None or row['start'] is None else {value} - row['start'])"
         elif how[0] != "text":
-            parts[column] = value  # (a code column keeps its word for numberer)
+            parts[column] = value  # (a code column keeps its word for compile_numbering)
     source = "lambda row: (" + "".join(f"{parts[c]}, " for c in packed_columns(name)) + ")"
     return eval(source, {"_id_number": _id_number, "raw_is_implied": raw_is_implied})
 
 
-class Prepacked(list):
+class WorkerPackedRows(list):
     """A packed table's rows as a worker sends them: packed, but with the report's id and the key
     words as text, for the writer to number (one numbering for the whole database)."""
 
@@ -287,18 +287,18 @@ def prepack(rows: dict[str, list[dict]]) -> dict[str, list]:
         if name not in PACKED_TABLES:
             out[name] = table_rows
             continue
-        expected, pack = TABLES[name]["columns"].keys(), packer(name)
+        expected, pack = TABLES[name]["columns"].keys(), compile_packing(name)
         for row in table_rows:
             if row.keys() != expected:
                 raise ValueError(f"a {name} row has {sorted(row.keys() - expected)} that are not columns "
                                  f"and lacks {sorted(expected - row.keys())}")
-        out[name] = Prepacked(pack(row) for row in table_rows)
+        out[name] = WorkerPackedRows(pack(row) for row in table_rows)
     return out
 
 
 @functools.cache
-def numberer(name: str):
-    """A prepacked row's report id and key words as their numbers (compiled, as packer is)."""
+def compile_numbering(name: str):
+    """A prepacked row's report id and key words as their numbers (compiled, as compile_packing is)."""
     coded = {column for column, how in TABLES[name]["packed"].items() if how == "code"}
     parts = [f"number(t[{i}])" if column == "report" else
              f"(codes[t[{i}]] if t[{i}] in codes else code(t[{i}]))" if column in coded else f"t[{i}]"
@@ -457,7 +457,7 @@ class Writer:
         for name, new_rows in tables.items():
             if name not in self.columns:
                 raise ValueError(f"no table {name!r}")
-            if not isinstance(new_rows, Prepacked):  # (prepacked rows were checked by prepack)
+            if not isinstance(new_rows, WorkerPackedRows):  # (prepacked rows were checked by prepack)
                 expected = set(self.columns[name])
                 for row in new_rows:
                     if row.keys() != expected:
@@ -470,11 +470,11 @@ class Writer:
     def _tuples(self, name: str, rows: list) -> list[tuple]:
         if name == "reports":
             return [(self.new_number(row["id"]), *(row[c] for c in self.columns[name])) for row in rows]
-        if name in PACKED_TABLES and not isinstance(rows, Prepacked):
+        if name in PACKED_TABLES and not isinstance(rows, WorkerPackedRows):
             rows = prepack({name: rows})[name]
         if name == "sections":
             self._load()
-            number, out = numberer(name), []
+            number, out = compile_numbering(name), []
             where = list(packed_columns(name))
             report, ordinal = where.index("report"), where.index("ordinal")
             for row in rows:
@@ -488,7 +488,7 @@ class Writer:
             return [(self.section_rows.pop((row["report_id"], row["ordinal"])), row["document"]) for row in rows]
         if name in PACKED_TABLES:
             self._load()
-            finish, number, code, codes = numberer(name), self.number, self.code, self.codes
+            finish, number, code, codes = compile_numbering(name), self.number, self.code, self.codes
             return [finish(row, number, code, codes) for row in rows]
         return [tuple(row[c] for c in self.columns[name]) for row in rows]
 
