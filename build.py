@@ -47,6 +47,7 @@ from parsers.batch import Job, Parsed, limit_worker_memory, parse_file
 from parsers.model import Issue
 from parsers.decode import MAX_BYTES, format_of, sha256
 from store import BOOKKEEPING, DERIVED, FTS, TABLES, issue_row as issue, report_id  # noqa: F401  (schema for tests)
+from store import NothingBuilt  # no file could be read: the previous database is left as it was
 
 ROOT = Path(__file__).resolve().parent
 # Exit codes: built; no report could be read; bad arguments (argparse's); an internal error.
@@ -344,12 +345,12 @@ CONVERTERS = ("antiword", "soffice", "libreoffice")
 
 
 def parser_version() -> str:
-    """A digest of the parsers' code and data, of store.py (the tables and how rows are made and
+    """A digest of the parsers' code and data, of the store package (the tables and how rows are made and
     packed), the versions of the packages they read with, and which converters are installed: a
     change in any means every file is parsed again and the database made anew (a .doc that
     failed before antiword was installed is read once it is)."""
     digest = hashlib.sha256()
-    for file in [*sorted((ROOT / "parsers").rglob("*")), ROOT / "store.py"]:
+    for file in [*sorted((ROOT / "parsers").rglob("*")), *sorted((ROOT / "store").glob("*.py"))]:
         if file.is_file() and file.suffix in (".py", ".yml", ".json"):
             digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0" + file.read_bytes())
     for package in READING_PACKAGES:
@@ -489,10 +490,6 @@ class Result:
     reports: int
 
 
-class NothingBuilt(Exception):
-    """No file could be read: the previous database is left as it was."""
-
-
 def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processes", scheduler: str | None = None,
           full: bool = False, progress: bool = False) -> Result:
     """Build the database at db_path. The file at db_path is never written: a new file is built
@@ -531,30 +528,15 @@ def _build(paths, db_path, jobs, kind, scheduler, full, progress) -> Result:
     # recorded afresh by every build.
     unwalked = [row for row in walk_issues if row["source_path"] not in planned.states]
 
-    db = store.open_building(target, state)
-    writer = store.Writer(db)
-    try:
-        store.begin(db, full, {known[path]["report_id"] for path in gone if known[path]["report_id"]}
-                    | {planned.states[path].report_id for _, path in todo if planned.states[path].report_id})
+    changed = ({known[path]["report_id"] for path in gone if known[path]["report_id"]}
+               | {planned.states[path].report_id for _, path in todo if planned.states[path].report_id})
+    with store.building(target, state, db_path, version, full, changed) as session:
         for path in gone:
-            store.forget(db, path, known[path]["report_id"])
-        store.forget_unwalked(db)
-        writer.add({"build_issues": unwalked})
-        _write_files(writer, planned, todo, jobs, kind, scheduler, progress)
-        writer.flush()
-        reports = store.finish(db, writer, version, full)
-        if reports == 0:
-            raise NothingBuilt()
-        db.conn.commit()
-        store.analyze(db, full)
-    except BaseException:
-        with contextlib.suppress(Exception):
-            db.conn.rollback()
-        db.close()
-        store.discard(target, state)
-        raise
-    db.close()
-    store.put_in_place(target, state, db_path)
+            session.forget(path, known[path]["report_id"])
+        session.forget_unwalked()
+        session.add({"build_issues": unwalked})
+        _write_files(session.writer, planned, todo, jobs, kind, scheduler, progress)
+    reports = session.reports
     return Result("full" if full else "incremental", len(todo), len(removed), len(files) - len(todo), reports)
 
 

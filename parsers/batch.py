@@ -1,6 +1,6 @@
 """Files to parsed reports, a chunk at a time: the unit of work a process pool or a
 Dask worker runs. Pure: bytes and metadata in, plain data (model.py) out; what the
-database makes of it is store.py's business."""
+database makes of it is the store package's business."""
 
 from __future__ import annotations
 

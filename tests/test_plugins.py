@@ -423,7 +423,7 @@ def test_pages_in_process_are_guarded_cached_and_linked(small_db):
 
 
 def test_the_site_loads_nothing_of_the_builder():
-    """The server imports its plugins, not the builder: store.py and the readers pull in
+    """The server imports its plugins, not the builder: the store package and the readers pull in
     sqlite-utils, the parsers' layouts and the format libraries (seconds of startup, for nothing)."""
     import subprocess
     import sys
