@@ -52,12 +52,15 @@ STATIC_INDEXES = [
     # the report builder (the `compare` query) picks reports in agency order and filters them by
     # province and year: from this index alone it stops after its 500, without reading a row
     "create index if not exists static_reports_builder on reports (doc_type, agency, year, id, province)",
+    # find.html: an agency's reports, listed by title, from the index alone
+    "create index if not exists static_reports_agency on reports "
+    "(agency_key, year, province, city, county, agency, title, id)",
 ]
 # The site's own styles for the report page and the builder, which the shells load too.
 SHARED_STYLES = ("/-/static-plugins/ogi/report.css", "/-/static-plugins/ogi/compare.css")
 # The shells: one file per kind of data page, whatever the number of reports.
 SHELLS = {"report": "report.html", "agency": "agency.html", "region": "region.html",
-          "query": "query.html", "compare": "compare.html", "download": "download.html"}
+          "query": "query.html", "compare": "compare.html", "find": "find.html", "download": "download.html"}
 
 STATIC_NOTE = ("这是静态副本：报告、机关、地区、全文检索、预设查询和比较在浏览器中直接读取数据库；"
                "表格页的筛选、排序和自定义 SQL 需要在线站点{live}，或在本机运行"
@@ -239,6 +242,8 @@ def data_page(url_path: str, query: str, site: StaticSite) -> str | None:
         return page(SHELLS["query"], name=parts[1])
     if parts == ["compare"]:
         return page(SHELLS["compare"])
+    if parts == ["find"]:
+        return page(SHELLS["find"])
     if len(parts) == 1 and parts[0] in (f"{DATABASE}.db", f"{DATABASE}.db.gz"):
         return SHELLS["download"]
     return None

@@ -61,6 +61,7 @@ def page_urls(db: Path) -> dict[str, str]:
             "agency": f"agency.html?key={quote(agency, safe='')}",
             "province": f"region.html?province={quote(province)}",
             "search": f"query.html?name=search_sections&q={quote('复议')}",
+            "find": f"find.html?q={quote(province)}",
             "canned query": "query.html?name=failed_checks",
             "builder": f"compare.html?province={quote(province)}&year_from=2021&year_to=2021"}
 

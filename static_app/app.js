@@ -463,6 +463,61 @@
     });
   }
 
+  // --- find.html?q=平潭 2022: plugins/ogi_site.py find_terms and find_queries, in JavaScript -------
+  var FIND_LIMIT = 200;
+  function findTerms(q) {
+    var years = [], words = [];
+    q.trim().split(/[\s、，,；;]+/).forEach(function (term) {
+      if (/^(?:19|20)\d\d年?(?:度)?$/.test(term)) years.push(parseInt(term.slice(0, 4), 10));
+      else if (term) words.push(term);
+    });
+    return { years: years, words: words };
+  }
+  window.ogiFindTerms = findTerms; // for tests: the same as ogi_site.find_terms
+
+  function findQueries(t, fold) {
+    var row = "select r.id, r.title, r.agency, r.agency_key, r.province, coalesce(r.city, r.county) as place, r.year from ";
+    var inYears = t.years.length ? " and r.year in (" + t.years.map(function () { return "?"; }).join(", ") + ")" : "";
+    var order = " order by r.year desc, r.province, r.agency, r.id limit " + FIND_LIMIT;
+    if (!t.words.length) return t.years.length ? [["年度", row + "reports r where 1" + inYears + order, t.years]] : [];
+    var named = t.words.map(function () { return "(name like ? or province like ? or city like ? or county like ?)"; }).join(" and ");
+    var likes = [];
+    t.words.forEach(function (w) { for (var i = 0; i < 4; i++) likes.push("%" + w + "%"); });
+    return [
+      // an agency's reports from the copy's index alone (static_copy.STATIC_INDEXES)
+      ["机关或地区名称", row + "reports r indexed by static_reports_agency where r.agency_key in " +
+        "(select agency_key from agencies where " + named + ")" + inYears + order, likes.concat(t.years)],
+      // the first matches of the text index, not all of them: each costs its report's row here
+      ["标题和全文（前 " + FIND_LIMIT * 5 + " 处匹配）", row + "reports r where r.rowid in (select rowid from reports_fts " +
+        "where reports_fts match ? limit " + FIND_LIMIT * 5 + ")" + inYears + order, [ftsQuery(t.words.join(" "), fold)].concat(t.years)]
+    ];
+  }
+
+  function findPage(o) {
+    var q = args.get("q") || "", t = findTerms(q), how = null, found = [];
+    var form = el("form", { "class": "find", action: "find.html", method: "get" },
+      el("input", { type: "search", name: "q", value: q, placeholder: "如：平潭 2022、福建省 公安、芙蓉区", "aria-label": "机关、地区或年度" }),
+      el("input", { type: "submit", value: "找报告" }));
+    return findQueries(t, o.site.fold).reduce(function (done, query) {
+      return done.then(function () {
+        if (found.length) return;
+        return rows(query[1], query[2]).then(function (r) { found = r; how = query[0]; });
+      });
+    }, Promise.resolve()).then(function () {
+      show(crumbs(), title(q ? "找报告：" + q : "找报告"), form,
+        el("p", { text: "写机关或地区名称中的字，可加年度（如 平潭 2022、福建 公安）；几个词同时满足。" }),
+        q && !found.length ? el("p", { "class": "message-warning", text: "没有找到报告。机关名称写其中的几个字即可（如 芙蓉区），省份可写简称（如 福建），年度写四位数字。" }) : null,
+        found.length ? [el("p", { text: found.length + " 份报告" + (found.length >= FIND_LIMIT ? "（只显示前 " + FIND_LIMIT + " 份：加上年度或地区可缩小范围）" : "") +
+            "，按" + how + "找到" + (t.years.length ? "，年度 " + t.years.join("、") : "") + "。" }),
+          grid(["年度", "报告", "机关", "地区"], found.map(function (r) {
+            return el("tr", {}, num(r.year || "—"), el("td", {}, el("a", { href: reportLink(r.id), text: r.title || r.id })),
+              el("td", {}, r.agency_key ? el("a", { href: page("agency.html", { key: r.agency_key }), text: r.agency }) : (r.agency || "")),
+              el("td", {}, r.province ? [el("a", { href: page("region.html", { province: r.province }), text: r.province }),
+                r.place ? [" ", el("a", { href: page("region.html", { province: r.province, place: r.place }), text: r.place })] : ""] : ""));
+          }), "reports")] : null);
+    });
+  }
+
   // --- download.html: the database, as the chunks the copy reads -----------------------------
   function downloadPage(o) {
     var d = o.site.database;
@@ -475,7 +530,8 @@
       })));
   }
 
-  var PAGES = { report: reportPage, agency: agencyPage, region: regionPage, query: queryPage, compare: comparePage, download: downloadPage };
+  var PAGES = { report: reportPage, agency: agencyPage, region: regionPage, query: queryPage, compare: comparePage, find: findPage,
+    download: downloadPage };
   open().then(function (o) { return PAGES[app.dataset.page](o); }).then(function () {
     app.dataset.ready = "1"; // tests wait for it
   }).catch(failed);

@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urljoin, urlsplit
 
 import httpx
 import lxml.html
@@ -79,7 +79,7 @@ def test_every_page_says_what_needs_the_live_site(static_copy_dir):
         assert banner, page
         assert LIVE + "/" in [a.get("href") for a in banner[0].iter("a")], page
         for form in tree.iter("form"):  # only forms a data page answers (the home page's search)
-            assert form.get("action") in ("query.html", "compare.html"), page
+            assert form.get("action") in ("query.html", "compare.html", "find.html"), page
 
 
 def test_every_link_in_the_static_copy_resolves(static_copy_dir, static_site):
@@ -284,7 +284,8 @@ def test_the_copy_s_pages_pass_axe_without_a_serious_violation(chromium, static_
         "select id, agency_key, province from reports where agency_key is not null and province is not null limit 1").fetchone()
     for url in ["index.html", f"report.html?id={quote(report_id)}", f"agency.html?key={quote(agency_key, safe='')}",
                 f"region.html?province={quote(province)}", "query.html?name=search_sections&q=" + quote("复议"),
-                "query.html?name=failed_checks", "compare.html?agency=" + quote("平潭"), "download.html"]:
+                "query.html?name=failed_checks", "compare.html?agency=" + quote("平潭"), "download.html",
+                "find.html?q=" + quote("平潭")]:
         tab = chromium.new_page(viewport={"width": width, "height": 900}, bypass_csp=True)
         tab.goto(f"{static_site}/{url}")
         if url != "index.html":
@@ -303,4 +304,33 @@ def test_the_copy_strikes_through_what_a_mirror_site_injected(chromium, static_s
     tab = new_tab(chromium)
     _ready(tab, f"{static_site}/report.html?id={quote(report_id)}")
     assert word in tab.locator(".report-text del.spam").all_inner_texts()
+    tab.close()
+
+
+@pytest.mark.browser
+def test_the_copy_finds_reports_by_agency_place_and_year_as_the_site_does(chromium, static_site, db):
+    from plugins.ogi_site import find_terms
+
+    tab = new_tab(chromium)
+    tab.goto(static_site + "/index.html")
+    tab.fill('form.find input[name="q"]', "平潭")  # the home page's form goes to the copy's find page
+    tab.locator('form.find input[type="submit"]').click()
+    tab.wait_for_selector("#app[data-ready]", timeout=30000)
+    expected = {r for (r,) in db.execute("select r.id from reports r join agencies a on a.agency_key = r.agency_key "
+                                         "where a.name like '%平潭%'")}
+
+    def found() -> set[str]:
+        hrefs = tab.locator("table.reports td a[href^='report.html']").evaluate_all("as => as.map(a => a.href)")
+        return {parse_qs(urlsplit(h).query)["id"][0] for h in hrefs}
+
+    assert expected and found() == expected
+    _ready(tab, static_site + "/find.html?q=" + quote("福建 2022年"))
+    assert found() == {r for (r,) in db.execute("select r.id from reports r join agencies a on a.agency_key = r.agency_key "
+                                                 "where a.province = '福建省' and r.year = 2022")}
+    _ready(tab, static_site + "/find.html?q=" + quote("没有这个机关"))
+    assert "没有找到报告" in tab.locator("#app").inner_text()
+    for q in [" 平潭、2022年 福建省，2021年度;x ", "", "2022", "复议后起诉 1999"]:
+        years, words = find_terms(q)
+        assert tab.evaluate("q => window.ogiFindTerms(q)", q) == {"years": years, "words": words}, q
+    assert tab.errors == []
     tab.close()
