@@ -21,6 +21,7 @@ does not grow with the number of reports (STATIC_LIMITS).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import posixpath
@@ -102,16 +103,8 @@ def answer_queries(conn: sqlite3.Connection, queries: dict[str, str]) -> list[st
     return answered
 
 
-def prepare_database(db: Path, folder: Path, chunk_bytes: int = CHUNK_BYTES, queries: dict[str, str] | None = None) -> dict:
-    """The database as the copy serves it: compacted (VACUUM INTO), with STATIC_INDEXES, the canned
-    queries' default answers (answer_queries) and each full-text index merged into one segment
-    (fewer, longer reads for a search), split into chunks. Returns the sql.js-httpvfs configuration
-    for them and the queries answered."""
-    folder.mkdir(parents=True, exist_ok=True)
-    whole = folder / f"{DATABASE}.db.whole"
-    whole.unlink(missing_ok=True)
-    with sqlite3.connect(db) as source:
-        source.execute("vacuum into ?", [str(whole)])
+def _prepare(whole: Path, queries: dict[str, str]) -> list[str]:
+    """The copy's own indexes and statistics, the canned queries' answers, the search indexes merged."""
     conn = sqlite3.connect(whole)
     try:
         for sql in STATIC_INDEXES:
@@ -119,27 +112,44 @@ def prepare_database(db: Path, folder: Path, chunk_bytes: int = CHUNK_BYTES, que
         # the planner weighs the new index against the site's own with statistics of the same day
         # (the build's may be older than the table: it chose idx_reports_province and read the rows)
         conn.execute("analyze reports")
-        answered = answer_queries(conn, queries or {})
+        answered = answer_queries(conn, queries)
         for (name,) in conn.execute("select name from sqlite_master where sql like 'CREATE VIRTUAL TABLE%fts5%'").fetchall():
             conn.execute(f"insert into [{name}]([{name}]) values ('optimize')")
         conn.commit()
-        page_size = conn.execute("pragma page_size").fetchone()[0]
-        if chunk_bytes % page_size:  # a database page read must never span two files
-            raise StaticError(f"the chunk size ({chunk_bytes}) is not a multiple of the page size ({page_size})")
         conn.execute("pragma journal_mode = delete")  # a read-only reader cannot open a WAL database
     finally:
         conn.close()
-    digest, chunks = hashlib.sha256(), []
-    with whole.open("rb") as data:
-        while block := data.read(chunk_bytes):
-            digest.update(block)
-            chunk = folder / f"{DATABASE}.db.{len(chunks):03d}"
-            chunk.write_bytes(block)
-            chunks.append({"file": chunk.name, "bytes": len(block)})
-    size = whole.stat().st_size
-    whole.unlink()
-    if len(chunks) > 1000:
-        raise StaticError(f"the database ({size} bytes) needs more than 1000 chunks of {chunk_bytes} bytes")
+    return answered
+
+
+def prepare_database(db: Path, folder: Path, chunk_bytes: int = CHUNK_BYTES, queries: dict[str, str] | None = None) -> dict:
+    """The database as the copy serves it: compacted (VACUUM INTO), with STATIC_INDEXES, the canned
+    queries' default answers (answer_queries) and each full-text index merged into one segment
+    (fewer, longer reads for a search), split into chunks. Returns the sql.js-httpvfs configuration
+    for them and the queries answered."""
+    with contextlib.closing(sqlite3.connect(db)) as source:
+        page_size = source.execute("pragma page_size").fetchone()[0]  # VACUUM INTO keeps it
+    if chunk_bytes % page_size:  # a database page read must never span two files
+        raise StaticError(f"the chunk size ({chunk_bytes}) is not a multiple of the page size ({page_size})")
+    folder.mkdir(parents=True, exist_ok=True)
+    whole = folder / f"{DATABASE}.db.whole"
+    whole.unlink(missing_ok=True)
+    try:
+        with contextlib.closing(sqlite3.connect(db)) as source:
+            source.execute("vacuum into ?", [str(whole)])
+        answered = _prepare(whole, queries or {})
+        size = whole.stat().st_size
+        if size > 1000 * chunk_bytes:  # three-digit suffixes
+            raise StaticError(f"the database ({size} bytes) needs more than 1000 chunks of {chunk_bytes} bytes")
+        digest, chunks = hashlib.sha256(), []
+        with whole.open("rb") as data:
+            while block := data.read(chunk_bytes):
+                digest.update(block)
+                chunk = folder / f"{DATABASE}.db.{len(chunks):03d}"
+                chunk.write_bytes(block)
+                chunks.append({"file": chunk.name, "bytes": len(block)})
+    finally:
+        whole.unlink(missing_ok=True)
     return {"serverMode": "chunked", "requestChunkSize": page_size, "databaseLengthBytes": size,
             "serverChunkSize": chunk_bytes, "urlPrefix": f"data/{DATABASE}.db.", "suffixLength": 3,
             "chunks": chunks, "sha256": digest.hexdigest(), "answered": answered}

@@ -334,3 +334,37 @@ def test_the_copy_finds_reports_by_agency_place_and_year_as_the_site_does(chromi
         assert tab.evaluate("q => window.ogiFindTerms(q)", q) == {"years": years, "words": words}, q
     assert tab.errors == []
     tab.close()
+
+
+# --- what goes wrong, said plainly ----------------------------------------------------------
+
+def _static(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "deploy.py"), "static", *args], capture_output=True, text=True)
+
+
+def test_a_copy_that_cannot_be_made_says_why_and_leaves_nothing_half_written(built_db, tmp_path):
+    out = tmp_path / "static"
+    # a chunk that a database page would straddle
+    result = _static("--db", str(built_db), "--out", str(out), "--chunk-bytes", "1000")
+    assert result.returncode == 1 and "not a multiple of the page size (4096)" in result.stderr
+    assert "Traceback" not in result.stderr and not list(out.rglob("ogi.db*"))
+    result = _static("--db", str(tmp_path / "none.db"), "--out", str(out))
+    assert result.returncode == 1 and "does not exist: run `make build` first" in result.stderr
+
+
+def test_a_copy_without_the_browser_library_says_how_to_get_it(built_db, tmp_path, monkeypatch):
+    monkeypatch.setattr(static_copy, "HTTPVFS", tmp_path / "node_modules" / "sql.js-httpvfs" / "dist")
+    with pytest.raises(static_copy.StaticError, match="run `make install`"):
+        static_copy.static(built_db, tmp_path / "static")
+
+
+@pytest.mark.browser
+def test_a_data_page_for_something_that_is_not_there_says_so(chromium, static_site):
+    tab = new_tab(chromium)
+    for url, words in [("report.html?id=no-such-report", "没有这份报告：no-such-report"),
+                       ("agency.html?key=nobody", "没有这个机关：nobody"),
+                       ("query.html?name=nothing", "没有这个预设查询：nothing")]:
+        _ready(tab, f"{static_site}/{url}")
+        assert words in tab.locator("#app").inner_text(), url
+    assert tab.errors == []
+    tab.close()
