@@ -203,17 +203,3 @@ def _kind(raw: str) -> str:
     if squash(folded) in UNIT_WORDS:
         return "unit"
     return "label"
-
-
-def compositions(digits: str, parts: int):
-    """Every way to read a run of digits as `parts` numbers (no number but 0 starts with 0), as
-    widths; generated lazily, since a long run has very many."""
-    if parts == 1:
-        if digits and (digits[0] != "0" or len(digits) == 1):
-            yield [len(digits)]
-        return
-    for width in range(1, len(digits) - parts + 2):
-        if digits[0] == "0" and width > 1:
-            break
-        for rest in compositions(digits[width:], parts - 1):
-            yield [width] + rest

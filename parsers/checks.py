@@ -15,8 +15,8 @@ RESULTS = ("upheld", "corrected", "other", "pending")
 
 def run(report: ParsedReport) -> list[Check]:
     found = []
-    if report.outcomes and report.template in ("t2019", "t2021"):
-        layout = data.load(report.template)["table3"]
+    if report.outcomes and report.template in data.official_templates():
+        layout = data.layout(report.template)["table3"]
         cells = {(o.outcome, o.applicant_type): o.cell.value for o in report.outcomes}
         found += balance(cells, layout["columns"])
         found += outcome_sum(cells, layout)
@@ -40,7 +40,7 @@ PROSE_TO_TABLE = {
 
 def text_vs_table(report: ParsedReport) -> list[Check]:
     """A figure the prose states (共收到70件申请) against the table's own (table 三 新收 总计)."""
-    if report.template not in ("t2019", "t2021"):
+    if report.template not in data.official_templates():
         return []
     cells = {("outcome", o.outcome, o.applicant_type): o.cell.value for o in report.outcomes}
     cells.update({("review", r.proceeding, r.result): r.cell.value for r in report.review_litigation})

@@ -1,7 +1,7 @@
 """Loads the parsers' reference data (YAML files in parsers/data/).
 
 Layouts, label synonyms, the figure vocabulary and page-noise patterns are
-data, not code: adding a template variant is an edit here plus a test.
+data, not code: adding a template variant is a file in layouts/ plus a test.
 """
 
 from __future__ import annotations
@@ -20,6 +20,27 @@ DATA_DIR = Path(__file__).parent / "data"
 def load(name: str) -> dict:
     with open(DATA_DIR / f"{name}.yml", encoding="utf-8") as f:
         return yaml.safe_load(f)
+
+
+@functools.cache
+def layout(name: str) -> dict:
+    """One table layout: an official template's (named after it) or a variant's, from
+    parsers/data/layouts/NAME.yml. Its `template` says which official template its rows are."""
+    return load(f"layouts/{name}")
+
+
+@functools.cache
+def layout_names() -> tuple[str, ...]:
+    """Every layout, newest first (by the year from which it is in force), then by name: adding a
+    layout, or a variant of one, is adding a file."""
+    names = [path.stem for path in (DATA_DIR / "layouts").glob("*.yml")]
+    return tuple(sorted(names, key=lambda name: (-layout(name)["from_year"], name)))
+
+
+@functools.cache
+def official_templates() -> tuple[str, ...]:
+    """The official templates the layouts read (t2019, t2021), oldest first."""
+    return tuple(sorted({layout(name)["template"] for name in layout_names()}))
 
 
 @functools.cache
@@ -55,7 +76,7 @@ def templates() -> dict:
 def official_labels() -> list[dict]:
     """The official wording of every key of tables 三 and 四 (from templates.json), for display."""
     labels = []
-    for template in ("t2019", "t2021"):
+    for template in official_templates():
         table3, table4 = templates()[template]["table3"], templates()[template]["table4"]
         by_id = {row["id"]: row["key"] for row in table3["rows"]}
         labels += [{"template": template, "kind": "outcome", "key": row["key"], "label": row["label"],

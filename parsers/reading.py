@@ -18,8 +18,8 @@ TABLE4_CELLS = 15
 
 def expected_cells(template: str) -> int | None:
     """The template's cells: tables 二, 三 and 四, or the pre-2019 table's rows."""
-    if template in ("t2019", "t2021"):
-        layout = data.load(template)
+    if template in data.official_templates():
+        layout = data.layout(template)
         rows = [r for r in layout["table3"]["rows"] if r.get("kind", "data") == "data"]
         table2 = sum(len(sub["rows"]) * len(sub["columns"]) for sub in layout["table2"])
         return table2 + len(rows) * len(layout["table3"]["columns"]) + TABLE4_CELLS
@@ -32,7 +32,7 @@ def assess(report: ParsedReport, found: Tables) -> Reading:
     if report.metadata.doc_type != "annual_report":
         return Reading("not_applicable", None, None, [])
     expected = expected_cells(report.template)
-    if report.template in ("t2019", "t2021"):
+    if report.template in data.official_templates():
         read = (len({m.metric for m in report.metrics if m.source == "table"})
                 + sum(1 for o in report.outcomes if o.source == "table")
                 + sum(1 for r in report.review_litigation if r.source == "table"))

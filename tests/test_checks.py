@@ -8,8 +8,8 @@ import pytest
 from parsers import checks, data
 from parsers.model import Check
 
-COLUMNS = data.load("t2021")["table3"]["columns"]  # 自然人 … 其他 总计
-LAYOUT = data.load("t2021")["table3"]
+COLUMNS = data.layout("t2021")["table3"]["columns"]  # 自然人 … 其他 总计
+LAYOUT = data.layout("t2021")["table3"]
 
 
 def table(rows: dict[str, list[int]]) -> dict:

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from parsers import decode, document, figures, regions, tables
+from parsers import decode, document, figures, finding, regions, tables
 from parsers.model import Issue, Section
 from parsers.textutil import fold
 
@@ -402,10 +402,9 @@ def test_a_local_subtotal_column_is_dropped():
 
 
 def test_headings_found_near_their_words_are_those_a_full_scan_finds():
-    """tables._mentions scans only the stretches around a heading's words (heading_reach): for
+    """finding._mentions scans only the stretches around a heading's words (heading_reach): for
     every bundled report, and for texts with headings in odd places, it finds exactly what the
     heading pattern finds over the whole text."""
-    import re
     from pathlib import Path
 
     from parsers import data, readers
@@ -425,9 +424,9 @@ def test_headings_found_near_their_words_are_those_a_full_scan_finds():
     )]
     for text in texts:
         for name, spec in rules["tables"].items():
-            full = [(m.start(), m.end()) for m in tables._heading_pattern(
+            full = [(m.start(), m.end()) for m in finding._heading_pattern(
                 spec["heading"], rules["ordinal"]).finditer(text)]
-            near = [(m.start(), m.end()) for m in tables._mentions(text, 0, spec, rules)]
+            near = [(m.start(), m.end()) for m in finding._mentions(text, 0, spec, rules)]
             assert near == full, (name, text[:80])
 
 
