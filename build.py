@@ -39,8 +39,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-import sqlite_utils
-
 import store
 from parsers import pipeline
 from parsers.batch import Job, Parsed, limit_worker_memory, parse_file
@@ -495,49 +493,28 @@ def build(paths: list[Path], db_path: Path, jobs: int = 1, kind: str = "processe
     """Build the database at db_path. The file at db_path is never written: a new file is built
     beside it (from a copy of it, updated, when it can be reused) and moved into place whole, so
     a server reading db_path sees the old database or the new one. One build at a time per db_path."""
-    with store.build_lock(db_path):
-        return _build(paths, db_path, jobs, kind, scheduler, full, progress)
-
-
-def _build(paths, db_path, jobs, kind, scheduler, full, progress) -> Result:
-    version = parser_version()
-    # An update starts from a copy of the current database, made while the corpus is walked and
-    # planned: at 100,000 reports each takes seconds (the copy is the kernel's work, the walk ours).
-    with ThreadPoolExecutor(max_workers=1) as background:
-        copying = background.submit(store.building_files, db_path, copy=not full and store.can_update(db_path))
-        try:
-            known = None if full else store.read_known(db_path, version)
-            files, walk_issues = find_files(paths)
-            planned = plan(files, {path: (row["size"], row["mtime_ns"], row["sha256"])
-                                    for path, row in (known or {}).items()})
-        except BaseException:
-            with contextlib.suppress(Exception):
-                store.discard(*copying.result())
-            raise
-        target, state = copying.result()
-    full = known is None
-    known = known or {}
-    if full and target.exists():  # copied, but the last build's files cannot be reused: start empty
-        target, state = store.building_files(db_path, copy=False)
-    for row in walk_issues:
-        planned.issues.setdefault(row["source_path"], []).append(row)
-    todo = [(file, path) for file, path in files if _state(known.get(path)) != planned.states[path]]
-    removed = [path for path in known if path not in planned.states]
-    gone = removed + [path for _, path in todo if path in known]  # their rows are removed first
-    # Problems with files that are not among the files to build (unreadable folders, links) are
-    # recorded afresh by every build.
-    unwalked = [row for row in walk_issues if row["source_path"] not in planned.states]
-
-    changed = ({known[path]["report_id"] for path in gone if known[path]["report_id"]}
-               | {planned.states[path].report_id for _, path in todo if planned.states[path].report_id})
-    with store.building(target, state, db_path, version, full, changed) as session:
-        for path in gone:
-            session.forget(path, known[path]["report_id"])
-        session.forget_unwalked()
-        session.add({"build_issues": unwalked})
-        _write_files(session.writer, planned, todo, jobs, kind, scheduler, progress)
-    reports = session.reports
-    return Result("full" if full else "incremental", len(todo), len(removed), len(files) - len(todo), reports)
+    with store.starting(db_path, parser_version(), full) as start:
+        known = start.known or {}
+        files, walk_issues = find_files(paths)
+        planned = plan(files, {path: (row["size"], row["mtime_ns"], row["sha256"]) for path, row in known.items()})
+        for row in walk_issues:
+            planned.issues.setdefault(row["source_path"], []).append(row)
+        todo = [(file, path) for file, path in files if _state(known.get(path)) != planned.states[path]]
+        removed = [path for path in known if path not in planned.states]
+        gone = removed + [path for _, path in todo if path in known]  # their rows are removed first
+        # Problems with files that are not among the files to build (unreadable folders, links) are
+        # recorded afresh by every build.
+        unwalked = [row for row in walk_issues if row["source_path"] not in planned.states]
+        changed = ({known[path]["report_id"] for path in gone if known[path]["report_id"]}
+                   | {planned.states[path].report_id for _, path in todo if planned.states[path].report_id})
+        with start.building(changed) as session:
+            for path in gone:
+                session.forget(path, known[path]["report_id"])
+            session.forget_unwalked()
+            session.add({"build_issues": unwalked})
+            _write_files(session.writer, planned, todo, jobs, kind, scheduler, progress)
+    return Result("incremental" if start.known is not None else "full", len(todo), len(removed),
+                  len(files) - len(todo), session.reports)
 
 
 def _state(row: dict | None) -> FileState | None:

@@ -9,7 +9,8 @@ per concern:
 - writer: the tables made, rows written in batches, a file's rows forgotten;
 - derived: a build's begin and finish, what is computed over the whole database;
 - files: the state file, the lock, building beside the served file and the swap;
-- session: a build's session, `with building(…) as session:`, from open to the file in its place.
+- session: a build's time with the database, `with starting(…) as start:` (the lock, the copy) and
+  `with start.building(changed) as session:`, from open to the file in its place.
 """
 
 from .derived import (analyze, audits_across_reports, begin, counts, cross_year_checks, fill_aggregates, finish,
@@ -19,10 +20,10 @@ from .files import (build_lock, building_files, can_update, copy_uncached, disca
 from .rows import EXTENSION, check_rows, issue_row, parsed_rows, report_id, report_rows
 from .schema import (BOOKKEEPING, DERIVED, FTS, PACKED_TABLES, STATE, TABLES, WorkerPackedRows, packed, packed_columns,
                      prepack, view_sql)
-from .session import NothingBuilt, Session, building
+from .session import NothingBuilt, Session, Start, building, starting
 from .writer import CHANGED_REPORT_IDS, Writer, create_indexes, create_tables, forget
 
-__all__ = ["NothingBuilt", "Session", "building", "BOOKKEEPING", "CHANGED_REPORT_IDS", "DERIVED", "EXTENSION", "FTS", "PACKED_TABLES", "STATE", "TABLES",
+__all__ = ["NothingBuilt", "Session", "Start", "building", "starting", "BOOKKEEPING", "CHANGED_REPORT_IDS", "DERIVED", "EXTENSION", "FTS", "PACKED_TABLES", "STATE", "TABLES",
            "WorkerPackedRows", "Writer", "analyze", "audits_across_reports", "begin", "build_lock", "building_files",
            "can_update", "check_rows", "copy_uncached", "counts", "create_indexes", "create_tables", "cross_year_checks",
            "discard", "fill_aggregates", "finish", "forget", "forget_unwalked", "issue_row", "open_building", "packed",
