@@ -25,7 +25,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import serving
 import static_copy
 from serving import setting_options  # the settings every way of serving uses
 

@@ -34,9 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils import tilde_decode
 
-import serving
 from serving import SETTINGS
 
 ROOT = Path(__file__).resolve().parent

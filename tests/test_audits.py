@@ -4,7 +4,6 @@ bundled corpus, recomputed here from the tables they rest on."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 import sqlite3
 from dataclasses import replace

@@ -17,7 +17,7 @@ import pytest
 
 import build
 import report_files as rf
-from conftest import ROOT, datasette
+from conftest import datasette
 
 REPORT = "某县交通运输局2022年政府信息公开工作年度报告\n一、总体情况\n本局共主动公开政府信息25条。\n"
 

@@ -269,7 +269,7 @@ def test_a_recorded_column_harvests_every_report_it_lists_and_builds_them(tmp_pa
     with cms.Server(site) as server:
         result = harvest(out, server.url + cms.PINGTAN)
         assert result.returncode == 0, result.stderr[-2000:]
-        assert f"lists 1, new 10, changed 0" in result.stdout
+        assert "lists 1, new 10, changed 0" in result.stdout
         site.answers.clear()
         again = harvest(out, server.url + cms.PINGTAN)
         assert again.returncode == 0 and "new 0, changed 0, unchanged 10" in again.stdout

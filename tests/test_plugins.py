@@ -13,7 +13,6 @@ import hashlib
 import json
 import re
 import sqlite3
-from pathlib import Path
 
 import pytest
 from datasette.app import Datasette

@@ -6,7 +6,6 @@ import html
 import io
 import re
 import sqlite3
-from pathlib import Path
 
 import httpx
 import pytest
