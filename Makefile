@@ -97,6 +97,7 @@ corpus: install
 bench: install
 	$(BIN)/python build.py --db build/weight.db reports
 	$(BIN)/python -m bench.weight --db build/weight.db --out build/weight.json
+	$(BIN)/python -m bench.pdf --n 60 --out build/pdf.json
 	$(BIN)/python -m bench.bench --sizes 10000 100000 --out build/bench.json
 	$(BIN)/python -m bench.static --sizes 10000 100000 --out build/static.json
 

@@ -338,7 +338,7 @@ def looks_like_a_copy(path: str) -> bool:
 # What else decides what the parsers read: the packages that read the formats and hold the
 # reference data (divisions, traditional characters), and the converters for legacy Word.
 READING_PACKAGES = ("charset-normalizer", "cpca", "opencc-python-reimplemented", "lxml", "cssselect", "pdfplumber",
-                    "pdfminer.six", "python-docx", "PyYAML", "datasketch")
+                    "pdfminer.six", "pypdfium2", "python-docx", "PyYAML", "datasketch")
 CONVERTERS = ("antiword", "soffice", "libreoffice")
 
 

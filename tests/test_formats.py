@@ -206,3 +206,90 @@ def test_a_report_with_a_chinese_id_has_its_page_and_value_links(formats_site, f
     # the %-encoded address a person or a script may type also arrives, through Datasette's redirect
     typed = httpx.get(f"{formats_site}/report/{quote(rid)}", timeout=30, follow_redirects=True)
     assert typed.status_code == 200 and "交通运输局" in typed.text
+
+
+# --- PDFium and pdfplumber read a page the same ------------------------------------------
+
+def _plumber_text(data: bytes) -> str:
+    """What the reader gave when pdfplumber read every page (before PDFium read the pages that
+    draw nothing): its lines, page after page."""
+    import pdfplumber
+
+    from parsers.readers import pdf_page_lines
+
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        return "\n".join(line for page in pdf.pages for line in pdf_page_lines(page))
+
+
+def _awkward_pdf() -> bytes:
+    """Text-only pages that test the layout of lines: sizes mixed on a line and across lines, Latin
+    words and spaced digits, a gap wider than a space, a line a little above its neighbour, a
+    superscript, a second page with one line."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    out = io.BytesIO()
+    page = canvas.Canvas(out, invariant=1)
+    page.setFont("STSong-Light", 18)
+    page.drawString(80, 780, "某市2023年政府信息公开工作年度报告")
+    y = 740
+    for size, text in ((10.5, "一、总体情况 2023年, 本机关主动公开政府信息 1 2 3 条, PDF Version 1.4。"),
+                       (12, "收到申请 25 件（含2022年结转1件）,   办结 24 件。"), (9, "Government Information Disclosure")):
+        page.setFont("STSong-Light", size)
+        page.drawString(60, y, text)
+        y -= size * 1.8
+    page.setFont("STSong-Light", 10)
+    page.drawString(60, y, "左边的字")
+    page.setFont("STSong-Light", 14)
+    page.drawString(140, y + 1.5, "大一号的字")  # the same line, a larger size, a little higher
+    page.setFont("STSong-Light", 6)
+    page.drawString(230, y + 6, "注1")  # a superscript
+    page.setFont("STSong-Light", 10)
+    page.drawString(260, y, "2 0 2 3")
+    page.drawString(330, y, "年")  # a gap wider than pdfplumber's word tolerance
+    page.showPage()
+    page.setFont("STSong-Light", 10)
+    page.drawString(60, 700, "五、存在的主要问题及改进情况")
+    page.save()
+    return out.getvalue()
+
+
+def _pdfs() -> dict[str, bytes]:
+    from pathlib import Path
+
+    from bench.corpus import pdf_bytes
+    from conftest import ROOT
+    from variants import tables_of, variant
+
+    import parsers
+    from parsers import data as layout_data
+
+    pdfs = {path.name: path.read_bytes() for path in sorted((ROOT / "reports").glob("*.pdf"))}
+    pdfs["report_files"] = rf.pdf_bytes()
+    pdfs["awkward"] = _awkward_pdf()
+    text = (ROOT / "reports/020_pingtan_zone_2025.txt").read_text(encoding="utf-8")
+    pdfs["synthetic"] = pdf_bytes(text.splitlines())  # the benchmark corpus's way: text lines, no rules
+    source = Path(ROOT / "reports/017_pingtan_zone_2022.txt")
+    tables = tables_of(parsers.parse_report(source.name, source.read_bytes()), layout_data.templates())
+    for perturbation in ("plain", "other_ordinals", "blank_column", "intro_mentions"):
+        made = variant(tables, "pdf", perturbation)
+        if made:  # (a blank column needs an applicant column that is 0 throughout)
+            pdfs[made.name] = made.data
+    return pdfs
+
+
+def test_pdfium_and_pdfplumber_read_every_pdf_the_same():
+    import pypdfium2 as pdfium
+
+    from parsers.readers import _may_hold_a_table, read_pdf
+
+    read_by_plumber = {}
+    for name, data in _pdfs().items():
+        assert read_pdf(data).text == _plumber_text(data), name
+        document = pdfium.PdfDocument(data)
+        read_by_plumber[name] = [_may_hold_a_table(document[i]) for i in range(len(document))]
+    # Both readers were compared: text-only pages by PDFium, pages with rules by pdfplumber.
+    assert read_by_plumber["awkward"] == [False, False] and not any(read_by_plumber["synthetic"])
+    assert all(read_by_plumber["report_files"]) and sum(map(sum, read_by_plumber.values())) >= 8
