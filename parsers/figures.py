@@ -59,15 +59,16 @@ def _core_keys() -> frozenset[str]:
     return frozenset(core["application_outcomes"]) | frozenset(core["review_litigation"])
 
 
-def extract(text: str, spans: list[tuple[int, int]]) -> list[Metric]:
-    """Figures in text[s:e] for each (s, e) in spans (the report's prose)."""
+def extract(text: str, spans: list[tuple[int, int]], year: int | None = None) -> list[Metric]:
+    """Figures in text[s:e] for each (s, e) in spans (the report's prose); `year`, the report's,
+    places a carry-over named by its year."""
     vocab = data.load("vocabulary")
     folded = fold(text)
     metrics: list[Metric] = []
     for start, end in spans:
         previous_end = start
         for m in _quantity(chinese=True).finditer(folded, start, end):
-            metric = _figure(text, folded, m, start, previous_end, vocab)
+            metric = _figure(text, folded, m, start, previous_end, vocab, year)
             previous_end = m.end()
             if metric:
                 metric.part_of = _head_of(folded, metric, metrics, start)
@@ -76,7 +77,8 @@ def extract(text: str, spans: list[tuple[int, int]]) -> list[Metric]:
     return metrics
 
 
-def _figure(text: str, folded: str, m: re.Match, floor: int, previous_end: int, vocab: dict) -> Metric | None:
+def _figure(text: str, folded: str, m: re.Match, floor: int, previous_end: int, vocab: dict,
+            year: int | None = None) -> Metric | None:
     number, unit, mult = m.group("num"), m.group("unit"), m.group("mult")
     if GLUED_YEAR.match(number):
         return None  # a year glued to other digits by lost characters, not a count
@@ -93,12 +95,37 @@ def _figure(text: str, folded: str, m: re.Match, floor: int, previous_end: int, 
     label = data.without_spam(label)
     contexts = _contexts(folded, raw_start, m.end(), floor, previous_end)
     key = _key(contexts, unit, vocab["figures"])
+    if key == "other" and year is not None:
+        key = _carried_by_year(folded, raw_start, m.end(), floor, contexts, unit, year, vocab["carry_by_year"]) or key
     if written_out and (key not in _core_keys() or re.search(vocab["negation"], contexts["clause"])):
         return None  # 一个, 三个方面: a number in characters counts only for the requests' core, never negated
     return Metric(metric=key, label=label, unit=unit, source="text",
                   approximate=bool(m.group("before") or m.group("after")),
                   other_year=any(re.search(p, contexts["clause"]) for p in vocab["other_year"]),
                   cell=Cell(value, text[raw_start:raw_end], raw_start, raw_end))
+
+
+def _carried_by_year(folded: str, position: int, unit_end: int, floor: int, contexts: dict[str, str], unit: str,
+                     year: int, rule: dict) -> str | None:
+    """Last year's carry-over or the carry-forward, when the clause names the year it leaves or enters."""
+    if unit not in rule["units"] or not any(w in contexts["passage"] for w in rule["passage_any"]):
+        return None
+    before = folded[_clause_start(folded, position, floor):position]
+    after = folded[unit_end:_clause_end(folded, unit_end)]
+    leaves = [int(y) for y in re.findall(rule["from_year"], before)]
+    enters = [int(y) for y in re.findall(rule["to_year"], before) + re.findall(rule["to_year"], after)]
+    if leaves == [year - 1] and not enters or enters == [year] and not leaves:
+        return rule["over"]
+    if enters == [year + 1] and not leaves:
+        return rule["forward"]
+    return None
+
+
+def _clause_end(folded: str, position: int) -> int:
+    i = position
+    while i < len(folded) and folded[i] not in CLAUSE_BREAK:
+        i += 1
+    return i
 
 
 def _label(text: str, folded: str, position: int, floor: int) -> tuple[int, str]:

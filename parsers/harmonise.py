@@ -13,7 +13,7 @@ states it as a count for this year, once or always with the same value.
 from __future__ import annotations
 
 from . import data
-from .model import Metric, Outcome, ReviewLitigation
+from .model import Issue, Metric, Outcome, ReviewLitigation
 
 
 def _the_figure(metrics: list[Metric], key: str) -> Metric | None:
@@ -26,15 +26,16 @@ def _the_figure(metrics: list[Metric], key: str) -> Metric | None:
 
 
 def comparable_core(metrics: list[Metric], outcomes: list[Outcome], review: list[ReviewLitigation],
-                    template: str) -> tuple[list[Outcome], list[ReviewLitigation]]:
-    """Rows to add; nothing where the report has its own table 三/四 rows."""
+                    template: str) -> tuple[list[Outcome], list[ReviewLitigation], list[Issue]]:
+    """Rows to add, and why some were not; nothing where the report has its own table 三/四 rows."""
     core = data.load("vocabulary")["comparable_core"]
-    new_outcomes, new_review = [], []
+    new_outcomes, new_review, issues = [], [], []
     if not outcomes:
         for key, outcome in core["application_outcomes"].items():
             figure = _the_figure(metrics, key)
             if figure:
                 new_outcomes.append(Outcome(outcome, "total", figure.cell, figure.source))
+        new_outcomes, issues = _without_contradicted_flows(new_outcomes, core)
     have_review = {(r.proceeding, r.result) for r in review}
     split = core["litigation_split"]
     for key, (proceeding, result) in core["review_litigation"].items():
@@ -45,4 +46,19 @@ def comparable_core(metrics: list[Metric], outcomes: list[Outcome], review: list
             new_review += [ReviewLitigation(p, result, figure.cell, figure.source) for p in split["proceedings"]]
         else:
             new_review.append(ReviewLitigation(proceeding, result, figure.cell, figure.source))
-    return new_outcomes, new_review
+    return new_outcomes, new_review, issues
+
+
+def _without_contradicted_flows(outcomes: list[Outcome], core: dict) -> tuple[list[Outcome], list[Issue]]:
+    """The prose's flows, unless all four are there and do not add up (then none of them)."""
+    flows = core["flows_in"] + core["flows_out"]
+    value = {o.outcome: o.cell.value for o in outcomes if o.source == "text"}
+    if not all(key in value for key in flows):
+        return outcomes, []
+    came_in, went_out = (sum(value[key] for key in core[side]) for side in ("flows_in", "flows_out"))
+    if came_in == went_out:
+        return outcomes, []
+    stated = ", ".join(f"{key} {value[key]}" for key in flows)
+    return [o for o in outcomes if o.outcome not in flows], [Issue(
+        "warning", f"the prose's request figures do not add up ({stated}: {came_in} came in, {went_out} went out); "
+                   "none of the four was stored in application_outcomes (each is in metrics)")]

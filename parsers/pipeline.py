@@ -75,13 +75,14 @@ def parse_report(path: str, data: bytes, given: dict | None = None, given_by: st
     end = document.body_end(text)
     report.sections = document.find_sections(text, meta.body_start, end, table_spans)
     spans = prose_spans(text, meta.body_start, end, table_spans)
-    prose = figures.extract(text, spans)
+    prose = figures.extract(text, spans, meta.year)
     for metric in prose:  # part_of indexes the prose list; the table's metrics come first
         if metric.part_of is not None:
             metric.part_of += len(found.metrics)
     report.metrics = found.metrics + prose
-    outcomes, review = harmonise.comparable_core(report.metrics, found.outcomes, found.review_litigation,
-                                                    report.template)
+    outcomes, review, issues = harmonise.comparable_core(report.metrics, found.outcomes, found.review_litigation,
+                                                            report.template)
+    report.issues += issues
     report.outcomes = found.outcomes + outcomes
     report.review_litigation = found.review_litigation + review
     report.issues += keep_in_range(report)

@@ -252,17 +252,17 @@ def test_the_comparable_core_takes_the_table_first_then_one_stated_count():
                metric("applications_carried_over", 2, approximate=True),  # 2余件: a bound
                metric("applications_carried_forward", 3, other_year=True),  # another year's
                metric("admin_review_total", 1), metric("litigation_total", 0)]
-    outcomes, review = harmonise.comparable_core(metrics, [], [], "narrative")
+    outcomes, review, _ = harmonise.comparable_core(metrics, [], [], "narrative")
     assert [(o.outcome, o.applicant_type, o.cell.value, o.source) for o in outcomes] == [
         ("new_received", "total", 7, "table"), ("granted", "total", 4, "text")]
     assert [(r.proceeding, r.result, r.cell.value) for r in review] == [("admin_review", "total", 1), ("litigation", "total", 0)]
     # a 2019 or 2021 report without litigation had none of either kind
-    _, review = harmonise.comparable_core(metrics, [], [], "t2021")
+    _, review, _ = harmonise.comparable_core(metrics, [], [], "t2021")
     assert [(r.proceeding, r.result, r.cell.value) for r in review] == [
         ("admin_review", "total", 1), ("litigation_direct", "total", 0), ("litigation_after_review", "total", 0)]
     # nothing where the report has its own table rows
     own = [Outcome("granted", "natural_person", Cell(1, "1", 0, 1))]
     own_review = [ReviewLitigation("admin_review", "total", Cell(1, "1", 0, 1)),
                   ReviewLitigation("litigation_direct", "upheld", Cell(0, "0", 0, 1))]
-    assert harmonise.comparable_core(metrics, own, own_review, "t2021") == ([], [])
+    assert harmonise.comparable_core(metrics, own, own_review, "t2021") == ([], [], [])
     assert harmonise.comparable_core(metrics, own, own_review[:1], "narrative")[1][0].proceeding == "litigation"

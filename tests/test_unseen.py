@@ -99,13 +99,27 @@ def test_the_comparable_core_from_prose(sentence, expected):
 
 
 def test_figures_of_another_year_and_totals_that_include_carried_over_are_not_new_received():
-    text = ("某某市某某局2023年政府信息公开工作年度报告\n共收到信息公开申请22起，比2022年(31起)下降29%，答复22起。\n"
+    text = ("某某市某某局2023年政府信息公开工作年度报告\n共收到信息公开申请22起，比2022年(31起)下降29%，答复29起。\n"
             "全年共收到公开申请1466件（上年度结转16件，结转下年度9件）。\n")
     found = {k[0]: v for k, v in core(parse(text)).items()}
     assert 31 not in [v for v, _ in found.values()]
     assert found["carried_over_from_prev_year"] == (16, "text") and found["carried_forward_to_next_year"] == (9, "text")
-    # 1466 includes last year's 16: it is not this year's new applications; 22 is
-    assert found["new_received"] == (22, "text")
+    # 1466 includes last year's 16: it is not this year's new applications; 22 is (22 + 16 = 29 + 9)
+    assert found["new_received"] == (22, "text") and found["results_total"] == (29, "text")
+
+
+def test_prose_flows_that_do_not_add_up_are_not_stored_but_kept_as_metrics():
+    """22 came in and 16 were carried over, 22 answered and 9 carried forward: 38 in, 31 out. One of the
+    readings is wrong or the report is: none of the four goes into the core; metrics keep each."""
+    text = ("某某市某某局2023年政府信息公开工作年度报告\n共收到信息公开申请22起，答复22起。\n"
+            "全年共收到公开申请1466件（上年度结转16件，结转下年度9件）。\n")
+    report = parse(text)
+    assert not {"new_received", "carried_over_from_prev_year", "results_total", "carried_forward_to_next_year"} & {
+        k[0] for k in core(report)}
+    stated = {(m.metric, m.cell.value) for m in report.metrics}
+    assert {("applications_received_total", 22), ("applications_closed", 22), ("applications_carried_over", 16),
+            ("applications_carried_forward", 9)} <= stated
+    assert any("do not add up" in i.message and "38 came in, 31 went out" in i.message for i in report.issues)
 
 
 def test_approximate_counts_never_enter_the_core():
@@ -183,3 +197,85 @@ def test_different_agencies_of_one_place_keep_different_keys():
     from parsers.agencies import agency_key
     keys = {agency_key(name, "430102") for name in ("芙蓉区人民政府", "芙蓉区人民政府办公室", "芙蓉区教育局", "芙蓉区公安分局")}
     assert len(keys) == 4
+
+
+# --- carry-overs in prose, in the wordings reports use ---------------------------------------
+# new n, carried over c, closed n + c - f, carried forward f: each wording, in either order, for
+# several report years; the figures add up, so all four go into the core.
+
+CARRIED_OVER = ["{last}年结转{c}件", "上年转结政府信息公开申请{c}件", "上年度结转{c}件", "结转至{year}年办理的{c}件"]
+CARRIED_FORWARD = ["结转{next}年{f}件", "转下一年办理{f}件", "{f}件转结{next}年办结", "结转下年度继续办理{f}件"]
+
+
+@pytest.mark.parametrize("year", [2019, 2022, 2024])
+@pytest.mark.parametrize("over", CARRIED_OVER)
+@pytest.mark.parametrize("forward", CARRIED_FORWARD)
+@pytest.mark.parametrize("carry_first", [False, True])
+def test_carry_over_and_forward_in_their_wordings(year, over, forward, carry_first):
+    n, c, f = 37, 4, 6
+    words = dict(year=year, last=year - 1, next=year + 1, c=c, f=f)
+    received = f"全年共收到政府信息公开申请{n}件，办结{n + c - f}件。"
+    carries = f"政府信息公开申请方面，{over.format(**words)}，{forward.format(**words)}。"
+    body = carries + received if carry_first else received + carries
+    report = parse(f"某某县某某局{year}年政府信息公开工作年度报告\n一、总体情况\n{body}\n")
+    assert {k[0]: v[0] for k, v in core(report).items()} == {
+        "new_received": n, "carried_over_from_prev_year": c, "results_total": n + c - f,
+        "carried_forward_to_next_year": f}
+
+
+@pytest.mark.parametrize("year", [2020, 2023, 2025])
+def test_a_received_total_that_contains_the_carry_over_is_never_new_received(year):
+    text = (f"某某镇{year}年政府信息公开工作年度报告\n一、总体情况\n"
+            f"全年受理政府信息公开申请25件（含{year - 1}年结转1件），均已办结。\n")
+    found = {k[0]: v[0] for k, v in core(parse(text)).items()}
+    assert found.get("carried_over_from_prev_year") == 1 and "new_received" not in found
+
+
+@pytest.mark.parametrize("wording", ["{year}年结转{c}件", "结转{earlier}年{c}件", "{earlier}年结转{c}件"])
+def test_a_carry_named_by_a_year_that_says_neither_is_not_stored(wording):
+    """The report's own year before the verb, or a year two back: neither last year's carry-over
+    nor the carry-forward."""
+    text = (f"某某县某某局2023年政府信息公开工作年度报告\n一、总体情况\n全年共收到政府信息公开申请9件，"
+            + wording.format(year=2023, earlier=2021, c=3) + "。\n")
+    found = {k[0] for k in core(parse(text))}
+    assert not found & {"carried_over_from_prev_year", "carried_forward_to_next_year"}
+
+
+FLOWS = ("new_received", "carried_over_from_prev_year", "results_total", "carried_forward_to_next_year")
+
+
+def _tables_flows() -> list[tuple[str, int, dict]]:
+    """(name, year, the four flows' 总计) of each bundled report whose table 三 gives all four."""
+    from pathlib import Path
+
+    found = []
+    for path in sorted((Path(__file__).resolve().parent.parent / "reports").iterdir()):
+        if path.suffix in (".txt", ".md", ".html", ".pdf", ".docx"):
+            report = parsers.parse_report(path.name, path.read_bytes())
+            totals = {o.outcome: o.cell.value for o in report.outcomes
+                      if o.source == "table" and o.applicant_type == "total" and o.outcome in FLOWS}
+            if len(totals) == 4 and report.metadata.year and all(isinstance(v, int) for v in totals.values()):
+                found.append((path.name, report.metadata.year, totals))
+    return found
+
+
+TABLES_FLOWS = _tables_flows()
+
+
+def test_no_stored_prose_figure_contradicts_its_reports_arithmetic():
+    """Each bundled report's table 三 flows, stated in prose instead (its tables gone), in the wordings
+    above: where the report's figures add up the core holds them; where they do not, or one is
+    written wrong, none of the four is stored."""
+    assert len(TABLES_FLOWS) >= 5
+    for name, year, flows in TABLES_FLOWS:
+        for broken in (0, 1):
+            stated = dict(flows, results_total=flows["results_total"] + broken)
+            words = dict(year=year, last=year - 1, next=year + 1, c=stated["carried_over_from_prev_year"],
+                         f=stated["carried_forward_to_next_year"])
+            prose = (f"全年共收到政府信息公开申请{stated['new_received']}件，{CARRIED_OVER[0].format(**words)}，"
+                     f"办结{stated['results_total']}件，{CARRIED_FORWARD[0].format(**words)}。")
+            report = parse(f"某某局{year}年政府信息公开工作年度报告\n一、总体情况\n{prose}\n")
+            kept = {k[0]: v[0] for k, v in core(report).items() if k[0] in FLOWS}
+            adds_up = (stated["new_received"] + stated["carried_over_from_prev_year"]
+                       == stated["results_total"] + stated["carried_forward_to_next_year"])
+            assert kept == (stated if adds_up else {}), (name, broken)
