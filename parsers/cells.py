@@ -91,7 +91,14 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
     else:
         pieces = _merge_words(_split(region, "space"), region)
     tokens = [_classify(text[start + s:start + e], start + s, start + e) for s, e in pieces]
-    return [piece for token in tokens for piece in (_unglue(token) if token.kind == "label" else [token])]
+    generic = _generic_header()
+    return [piece for token in tokens
+            for piece in (_unglue(token) if token.kind == "label" and not generic.match(token.text) else [token])]
+
+
+@functools.cache
+def _generic_header() -> re.Pattern:
+    return re.compile(data.load("tables")["generic_header"])
 
 
 # Digits glued to a label: 一、本年新收政府信息公开申请数量713000074二、上年结转… or

@@ -25,16 +25,16 @@ APPLICANTS = ["natural_person", "commercial_enterprise", "research_institution",
 RESULTS = ["upheld", "corrected", "other", "pending", "total"]
 PROCEEDINGS = ["admin_review", "litigation_direct", "litigation_after_review"]
 TEXT_FAMILIES = ["pipe", "lines", "spaces", "glued", "glued_spaced"]
-FILE_FAMILIES = ["html", "docx", "pdf", "html_as_txt", "js_string", "md_label_line"]
+FILE_FAMILIES = ["html", "docx", "pdf", "html_as_txt", "js_string", "md_label_line", "md_split_tables"]
 PERTURBATIONS = ["plain", "glued_headings", "other_ordinals", "appendix", "furniture", "one_line",
                  "blank_column", "intro_mentions", "no_table_headings"]
 # What a family can carry: blank cells need a grid or `|` separators; a page on one
 # line and headings glued to cells are text; furniture on the report's line is a text or web page.
 UNSUPPORTED = {
     "blank_column": {"lines", "spaces", "glued", "glued_spaced"},
-    "one_line": {"lines", "html", "docx", "pdf", "html_as_txt", "js_string", "md_label_line"},
-    "glued_headings": {"html", "docx", "pdf", "html_as_txt", "js_string", "md_label_line"},
-    "furniture": {"docx", "pdf", "md_label_line"},
+    "one_line": {"lines", "html", "docx", "pdf", "html_as_txt", "js_string", "md_label_line", "md_split_tables"},
+    "glued_headings": {"html", "docx", "pdf", "html_as_txt", "js_string", "md_label_line", "md_split_tables"},
+    "furniture": {"docx", "pdf", "md_label_line", "md_split_tables"},
 }
 
 INTRO = ("本报告根据《中华人民共和国政府信息公开条例》要求编制，本报告中所列数据的统计期限自{year}年1月1日起至"
@@ -118,6 +118,9 @@ def variant(tables: Tables, family: str, perturbation: str, seed: int = 0) -> Va
         return Variant(f"{family}-{perturbation}.txt", script.encode("utf-8"), expected, expected_review)
     if family == "md_label_line":  # PDF-to-Markdown: a row's label on its own line, its values in the next | row
         text = _markdown(title, tables, rows, perturbation)
+        return Variant(f"{family}-{perturbation}.md", text.encode("utf-8"), expected, expected_review)
+    if family == "md_split_tables":  # PDF-to-Markdown that cut table 三 into pieces with generic headers
+        text = _markdown_split(title, tables, rows, perturbation, rng)
         return Variant(f"{family}-{perturbation}.md", text.encode("utf-8"), expected, expected_review)
     text = _text(title, tables, rows, family, perturbation, rng)
     return Variant(f"{family}-{perturbation}.txt", text.encode("utf-8"), expected, expected_review)
@@ -220,6 +223,50 @@ def _markdown(title: str, tables: Tables, rows, perturbation: str) -> str:
     if perturbation == "furniture":
         lines[0] = FURNITURE + lines[0]
     return "\n".join(lines) + "\n"
+
+
+def _markdown_split(title: str, tables: Tables, rows, perturbation: str, rng: random.Random) -> str:
+    """Table 三 as a PDF converter writes it when the table crosses pages or its groups confuse it:
+    one Markdown table per piece, cut before each group and once inside the longest group; the first
+    piece under the table's header row cut short (a wrong header), the others under generic headers
+    (数据1 … 数据8) or under their own first row taken for a header; a group's own row a row of
+    empty cells."""
+    lines = [title, "", INTRO.format(year=tables.year) + (INTRO_MENTIONS if perturbation == "intro_mentions" else "")]
+    for heading, kind in _sections(perturbation):
+        lines += ["", heading, ""] if heading else [""]
+        if kind == "table3":
+            for n, piece in enumerate(_pieces(rows, rng)):
+                printed = [[row["label"]] + (["" if v is None else str(v) for v in values] if values else [""] * 7)
+                           for row, values in piece]
+                if n == 0:
+                    header = ["申请人情况", "自然人", "法人或其他组织", "总计"]
+                elif n % 2:
+                    header = [f"数据{i}" for i in range(1, 9)]
+                else:  # the piece's first row taken for its header
+                    header, printed = printed[0], printed[1:]
+                lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+                lines += ["| " + " | ".join(cells) + " |" for cells in printed]
+        elif kind == "table4" and tables.review:
+            lines += ["| " + " | ".join(h) + " |" for h in T4_HEAD]
+            lines.append("| " + " | ".join("" if v is None else str(v) for v in tables.review) + " |")
+        else:
+            lines.append("本年制发规范性文件3件。" if kind == "table2" else PROSE)
+    if perturbation == "furniture":
+        lines[0] = FURNITURE + lines[0]
+    return "\n".join(lines) + "\n"
+
+
+def _pieces(rows, rng: random.Random) -> list[list]:
+    """Rows cut before every group (a row whose children follow) and at a random place inside the
+    group with the most children."""
+    cuts = [i for i, (row, _) in enumerate(rows) if i and row.get("kind") in ("header", "group")]
+    parents = [row.get("parent") for row, _ in rows]
+    longest = max(set(p for p in parents if p), key=parents.count, default=None)
+    inside = [i for i, p in enumerate(parents) if p == longest][1:]
+    if inside:
+        cuts.append(rng.choice(inside))
+    bounds = [0] + sorted(set(cuts)) + [len(rows)]
+    return [rows[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
 # --- files: HTML, DOCX, PDF with merged cells -------------------------------------------
