@@ -279,3 +279,32 @@ def test_no_stored_prose_figure_contradicts_its_reports_arithmetic():
             adds_up = (stated["new_received"] + stated["carried_over_from_prev_year"]
                        == stated["results_total"] + stated["carried_forward_to_next_year"])
             assert kept == (stated if adds_up else {}), (name, broken)
+
+
+# --- decisions stated in prose beside table 二 ---------------------------------------------
+
+DECISIONS = [("作出行政处罚决定{n}件", "administrative_penalty_decisions"),
+             ("办理行政许可{n}项", "administrative_licensing_decisions"),
+             ("实施行政强制措施{n}起", "administrative_enforcement_decisions")]
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 0, 1), (1, 2, 0)])
+@pytest.mark.parametrize("lead", ["全年共", "2023年，本局", "本年度依法"])
+def test_decisions_in_prose_beside_the_table_are_metrics_with_their_spans(order, lead):
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parent.parent / "reports/020_pingtan_zone_2025.txt"
+    text = source.read_text(encoding="utf-8")
+    numbers = [417, 96, 8]
+    sentence = lead + "，".join(DECISIONS[i][0].format(n=numbers[i]) for i in order) + "。"
+    at = text.index("二、主动公开政府信息情况")
+    report = parse(text[:at] + sentence + "\n" + text[at:], source.name)
+    for i, (_, key) in enumerate(DECISIONS):
+        [metric] = [m for m in report.metrics if m.metric == key and m.source == "text"]
+        assert metric.cell.value == numbers[i]
+        assert str(numbers[i]) in report.source.text[metric.cell.start:metric.cell.end]
+
+
+def test_a_licensing_application_is_not_an_information_request():
+    report = parse("某某县某某局2023年政府信息公开工作年度报告\n一、总体情况\n全年受理行政许可申请310件。\n")
+    assert "new_received" not in {k[0] for k in core(report)}
