@@ -9,6 +9,7 @@ are recognised as glued, and are not figures.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 
@@ -72,7 +73,11 @@ def extract(text: str, spans: list[tuple[int, int]], year: int | None = None) ->
             previous_end = m.end()
             if metric:
                 metric.part_of = _head_of(folded, metric, metrics, start)
+                if metric.part_of is not None:
+                    metric.metric = _pending_part(folded, metric, metrics[metric.part_of], m.end(),
+                                                  vocab["pending_part"]) or metric.metric
                 metrics.append(metric)
+                metrics += _also(folded, metric, m.end(), end, vocab["also"])
         metrics += _zero_statements(text, folded, start, end, vocab)
     return metrics
 
@@ -103,6 +108,26 @@ def _figure(text: str, folded: str, m: re.Match, floor: int, previous_end: int, 
                   approximate=bool(m.group("before") or m.group("after")),
                   other_year=any(re.search(p, contexts["clause"]) for p in vocab["other_year"]),
                   cell=Cell(value, text[raw_start:raw_end], raw_start, raw_end))
+
+
+def _pending_part(folded: str, metric: Metric, head: Metric, unit_end: int, rule: dict) -> str | None:
+    """Pending cases of a review or litigation total, when the words after a 其中 figure say so."""
+    after = folded[unit_end:_clause_end(folded, unit_end)]
+    if head.metric in rule["of"] and any(w in after for w in rule["words"]):
+        return rule["of"][head.metric]
+    return None
+
+
+def _also(folded: str, metric: Metric, unit_end: int, end: int, rules: list[dict]) -> list[Metric]:
+    """The second figures the words around this one make of it (vocabulary.yml: also), same span."""
+    sentence_end = unit_end
+    while sentence_end < end and folded[sentence_end] not in SENTENCE_BREAK:
+        sentence_end += 1
+    after = folded[unit_end:sentence_end]
+    return [dataclasses.replace(metric, metric=rule["then"], part_of=None) for rule in rules
+            if rule["for"] == metric.metric and not metric.approximate and not metric.other_year
+            and (any(w in metric.label for w in rule.get("before_any", ())) or
+                 ("after" in rule and re.match(rule["after"], after)))]
 
 
 def _carried_by_year(folded: str, position: int, unit_end: int, floor: int, contexts: dict[str, str], unit: str,

@@ -31,10 +31,11 @@ def comparable_core(metrics: list[Metric], outcomes: list[Outcome], review: list
     core = data.load("vocabulary")["comparable_core"]
     new_outcomes, new_review, issues = [], [], []
     if not outcomes:
-        for key, outcome in core["application_outcomes"].items():
+        for key, row in core["application_outcomes"].items():
+            outcome, applicant_type = row if isinstance(row, list) else (row, "total")
             figure = _the_figure(metrics, key)
             if figure:
-                new_outcomes.append(Outcome(outcome, "total", figure.cell, figure.source))
+                new_outcomes.append(Outcome(outcome, applicant_type, figure.cell, figure.source))
         new_outcomes, issues = _without_contradicted_flows(new_outcomes, core)
     have_review = {(r.proceeding, r.result) for r in review}
     split = core["litigation_split"]
@@ -52,13 +53,13 @@ def comparable_core(metrics: list[Metric], outcomes: list[Outcome], review: list
 def _without_contradicted_flows(outcomes: list[Outcome], core: dict) -> tuple[list[Outcome], list[Issue]]:
     """The prose's flows, unless all four are there and do not add up (then none of them)."""
     flows = core["flows_in"] + core["flows_out"]
-    value = {o.outcome: o.cell.value for o in outcomes if o.source == "text"}
+    value = {o.outcome: o.cell.value for o in outcomes if o.source == "text" and o.applicant_type == "total"}
     if not all(key in value for key in flows):
         return outcomes, []
     came_in, went_out = (sum(value[key] for key in core[side]) for side in ("flows_in", "flows_out"))
     if came_in == went_out:
         return outcomes, []
     stated = ", ".join(f"{key} {value[key]}" for key in flows)
-    return [o for o in outcomes if o.outcome not in flows], [Issue(
+    return [o for o in outcomes if o.outcome not in flows or o.applicant_type != "total"], [Issue(
         "warning", f"the prose's request figures do not add up ({stated}: {came_in} came in, {went_out} went out); "
                    "none of the four was stored in application_outcomes (each is in metrics)")]

@@ -84,7 +84,7 @@ def test_a_title_saying_xinxi_gongkai_without_zhengfu_is_a_title():
      {"new_received": 7, "results_total": 6, "carried_forward_to_next_year": 1, "granted": 3}),
     ("全年新收政府信息公开申请数量12件，上年结转政府信息公开申请数量2件，其中部分公开3件。",
      {"new_received": 12, "carried_over_from_prev_year": 2, "partially_granted": 3}),
-    ("全年收到并办结政府信息公开申请20件。", {"new_received": 20}),
+    ("全年收到并办结政府信息公开申请20件。", {"new_received": 20, "results_total": 20}),  # one number, two steps
     ("开设窗口26个，共受理申请121510件。", {}),  # approvals at a service hall, not disclosure requests
     ("本年度受理政府信息公开申请15宗，答复15宗。其中予以公开9宗，属于行政执法案卷2宗，本机关不掌握相关政府信息4宗。",
      {"new_received": 15, "results_total": 15, "granted": 9, "denied_enforcement_case_file": 2, "unable_not_held": 4}),
@@ -308,3 +308,45 @@ def test_decisions_in_prose_beside_the_table_are_metrics_with_their_spans(order,
 def test_a_licensing_application_is_not_an_information_request():
     report = parse("某某县某某局2023年政府信息公开工作年度报告\n一、总体情况\n全年受理行政许可申请310件。\n")
     assert "new_received" not in {k[0] for k in core(report)}
+
+
+# --- one figure, two statements --------------------------------------------------------------
+
+@pytest.mark.parametrize("wording", ["全年受理和办结政府信息公开申请{n}件", "本年度收到并办结政府信息公开申请{n}件",
+                                     "共收到并全部办结依申请公开{n}件"])
+@pytest.mark.parametrize("n", [0, 6, 23])
+def test_one_number_for_received_and_closed(wording, n):
+    report = parse(f"某某镇2022年政府信息公开工作年度报告\n一、总体情况\n{wording.format(n=n)}。\n")
+    found = {k: v for k, v in core(report).items()}
+    assert found[("new_received", "total")] == (n, "text") and found[("results_total", "total")] == (n, "text")
+
+
+@pytest.mark.parametrize("then", ["，全部为自然人申请", "，均为自然人提出", "，申请人都是个人"])
+def test_requests_all_from_natural_persons(then):
+    report = parse(f"某某镇2023年政府信息公开工作年度报告\n一、总体情况\n全年收到政府信息公开申请7件{then}。\n")
+    found = core(report)
+    assert found[("new_received", "natural_person")] == (7, "text") and found[("new_received", "total")] == (7, "text")
+    [cell] = [o.cell for o in report.outcomes if o.applicant_type == "natural_person"]
+    assert report.source.text[cell.start:cell.end] == "7"
+
+
+def test_a_natural_person_among_others_is_not_all():
+    report = parse("某某镇2023年政府信息公开工作年度报告\n一、总体情况\n全年收到政府信息公开申请7件，其中自然人申请5件。\n")
+    assert ("new_received", "natural_person") not in core(report)
+
+
+def _review(report) -> dict:
+    return {(r.proceeding, r.result): r.cell.value for r in report.review_litigation}
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("行政复议1件，正在办理中", {("admin_review", "total"): 1, ("admin_review", "pending"): 1}),
+    ("行政复议2件，目前尚未审结", {("admin_review", "total"): 2, ("admin_review", "pending"): 2}),
+    ("行政复议3件，其中1件正在审理", {("admin_review", "total"): 3, ("admin_review", "pending"): 1}),
+    ("行政复议2件，均为其他结果", {("admin_review", "total"): 2, ("admin_review", "other"): 2}),
+    ("行政诉讼4件，其中2件尚在审理", {("litigation", "total"): 4, ("litigation", "pending"): 2}),
+    ("收到申请10件，其中1件正在办理中", {}),  # the requests' carry-forward, not a review
+])
+def test_reviews_still_open_in_prose(sentence, expected):
+    report = parse(f"某某局2018年政府信息公开工作年度报告\n一、总体情况\n{sentence}。\n")
+    assert _review(report) == expected
