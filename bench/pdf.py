@@ -5,9 +5,10 @@
 The synthetic corpus's reports as PDFs (bench/corpus.py with every report a PDF: text pages, no
 rules), each parsed whole (parsers.parse_report) once as its PDF and once as the text that PDF
 holds, in this one process; the difference over the pages is what reading the PDF costs. Then the
-same for the bundled report's PDF (002, a Word export whose table pages draw rules). `before`
+same for the bundled report's PDF (002, a Word export whose pages draw ruled tables). `before`
 reads every page with pdfplumber, as the reader did up to issue 22; `after` is the reader as it is
-(PDFium, and pdfplumber for the pages that draw rules). Target (issue 22): ≤ 20 ms a page.
+(PDFium's characters and paths, pdfplumber's layout and table finder; pdfminer only for a page PDFium
+cannot describe). Target (issue 22): ≤ 20 ms a page.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def plumber_only(data: bytes) -> readers.Extracted:
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         for page in pdf.pages:
             page_starts.append(length + (1 if lines else 0))
-            for line in readers.pdf_page_lines(page):
+            for line in readers.page_lines(readers.plumber_layout(page)):
                 length += len(line) + (1 if lines else 0)
                 lines.append(line)
     return readers.Extracted("\n".join(lines), page_starts=page_starts)

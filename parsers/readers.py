@@ -338,10 +338,13 @@ def _span(value: str | None, limit: int) -> int:
 def read_pdf(data_: bytes) -> Extracted:
     """Text and ruled tables, page by page, in reading order (top to bottom).
 
-    PDFium (pypdfium2) reads each page's characters, about ten times faster than pdfminer. A page
-    that draws lines or boxes may hold a ruled table, and goes to pdfplumber, whose table finder
-    cuts its cells (pdfplumber is opened only for such pages). Both lay characters out in lines
-    with pdfplumber's own text map, so a page reads the same either way (a test compares them)."""
+    PDFium (pypdfium2) reads each page's characters and the paths it draws; pdfplumber's own text
+    map lays the characters out in lines and its table finder cuts ruled tables into cells, from
+    the same description of the page pdfminer would give. So the text is what pdfplumber alone
+    gave (a test compares them on every PDF the tests make and bundle), without pdfminer's
+    parsing, which was most of the cost. A page PDFium cannot describe that way (turned, its
+    media box not at the origin, or a character box PDFium cannot give: see pdfium_chars) goes to
+    pdfplumber whole."""
     import pypdfium2 as pdfium
 
     lines: list[str] = []
@@ -353,19 +356,16 @@ def read_pdf(data_: bytes) -> Extracted:
         document = pdfium.PdfDocument(data_)
         for index in range(len(document)):
             page = document[index]
-            if _may_hold_a_table(page):
+            layout = pdfium_layout(page) if _as_pdfminer_would(page) else None
+            if layout is None:
                 plumber = plumber or _open_plumber(data_)
-                plumbed = plumber.pages[index]
-                found, count = pdf_page_lines(plumbed), len(plumbed.chars)
-                plumbed.close()
-            else:
-                found, count = pdfium_page_lines(page)
+                layout = plumber_layout(plumber.pages[index])
             page.close()
             page_starts.append(length + (1 if lines else 0))
-            for line in found:
+            for line in page_lines(layout):
                 length += len(line) + (1 if lines else 0)
                 lines.append(line)
-            chars += count
+            chars += len(layout.chars)
     except (MemoryError, UnreadableFile):
         raise
     except Exception as e:  # PDFium and pdfminer raise many kinds for damaged files
@@ -376,6 +376,52 @@ def read_pdf(data_: bytes) -> Extracted:
     if not chars:
         raise UnreadableFile("a scanned PDF: its pages are images with no text layer, so it needs OCR first")
     return Extracted("\n".join(lines), page_starts=page_starts)
+
+
+@dataclass
+class PageLayout:
+    """What a page's lines are made from, in pdfplumber's terms, whichever library read the page.
+    pdfplumber's table finder takes it for a page: it reads `edges` and `chars`."""
+
+    chars: list[dict]  # text, x0, x1, top, bottom (from the page's top), upright…
+    edges: list[dict]  # the ruling lines: rectangles' sides, lines, curves' segments
+    rules: int  # lines and rectangles drawn
+    bbox: tuple[float, float, float, float]
+
+
+MAX_PDF_RULES = 2000  # ruling lines on a page past which its tables are not looked for (a hostile grid)
+
+
+def page_lines(layout: PageLayout) -> list[str]:
+    """The page's lines: text outside tables as pdfplumber lays it out, each table as grid rows."""
+    from pdfplumber.table import TableFinder, TableSettings
+    from pdfplumber.utils.text import chars_to_textmap
+
+    tables = TableFinder(layout, TableSettings.resolve(None)).tables if layout.rules <= MAX_PDF_RULES else []
+    boxes = [t.bbox for t in tables]
+
+    def outside(char: dict) -> bool:
+        x, y = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
+        return not any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
+
+    placed = []
+    text_chars = [char for char in layout.chars if outside(char)]
+    if text_chars:
+        x0, top, x1, bottom = layout.bbox
+        textmap = chars_to_textmap(text_chars, layout_bbox=layout.bbox, layout_width=x1 - x0, layout_height=bottom - top)
+        placed = [(line["top"], [line["text"]]) for line in textmap.extract_text_lines(strip=True, return_chars=False)]
+    for table in tables:
+        grid = [[join_lines(cell) if cell is not None else None for cell in row] for row in table.extract()]
+        placed.append((table.bbox[1], render_grid(grid)))
+    placed.sort(key=lambda item: item[0])
+    return [line for _, block in placed for line in block if line.strip()]
+
+
+def plumber_layout(page) -> PageLayout:
+    """A page as pdfplumber (pdfminer) reads it."""
+    layout = PageLayout(page.chars, page.edges, len(page.lines) + len(page.rects), page.bbox)
+    page.close()
+    return layout
 
 
 def _open_plumber(data_: bytes):
@@ -393,34 +439,31 @@ def _unreadable_pdf(e: Exception) -> UnreadableFile:
     return UnreadableFile(f"the PDF is damaged or truncated ({type(e).__name__}: {str(e)[:120] or 'no detail'})")
 
 
-def _may_hold_a_table(page) -> bool:
-    """A page that draws any path (a rule, a box) or is turned: pdfplumber reads it."""
-    import pypdfium2.raw as pdfium_c
-
-    if page.get_rotation():
-        return True
-    return any(pdfium_c.FPDFPageObj_GetType(pdfium_c.FPDFPage_GetObject(page, i)) == pdfium_c.FPDF_PAGEOBJ_PATH
-               for i in range(pdfium_c.FPDFPage_CountObjects(page)))
+def _as_pdfminer_would(page) -> bool:
+    """PDFium's page coordinates are pdfminer's when the page is not turned and its media box
+    starts at the origin."""
+    return not page.get_rotation() and tuple(page.get_mediabox()[:2]) == (0, 0)
 
 
-def pdfium_page_lines(page) -> tuple[list[str], int]:
-    """A page's lines of text and its count of characters, from PDFium's characters laid out by
-    pdfplumber's text map: the boxes are pdfminer's (loose box: the advance across, the font size
-    up from the baseline's descent), so the lines and the spaces between words come out the same."""
-    from pdfplumber.utils.text import chars_to_textmap
+def pdfium_layout(page) -> PageLayout | None:
+    """The page as PDFium reads it, or None where its character boxes cannot be pdfminer's."""
+    from pdfplumber.utils.geometry import curve_to_edges, line_to_edge, rect_to_edges
 
-    characters = pdfium_chars(page)
-    if not characters:
-        return [], 0
+    chars = pdfium_chars(page)
+    if chars is None:
+        return None
     width, height = page.get_width(), page.get_height()
-    textmap = chars_to_textmap(characters, layout_bbox=(0, 0, width, height), layout_width=width, layout_height=height)
-    lines = [line["text"] for line in textmap.extract_text_lines(strip=True, return_chars=False)]
-    return [line for line in lines if line.strip()], len(characters)
+    lines, rects, curves = pdfium_shapes(page, height)
+    edges = [line_to_edge(line) for line in lines] + [e for r in rects for e in rect_to_edges(r)] + [
+        e for c in curves for e in curve_to_edges(c)]
+    return PageLayout(chars, edges, len(lines) + len(rects), (0, 0, width, height))
 
 
-def pdfium_chars(page) -> list[dict]:
-    """The page's characters as pdfplumber describes them (text, x0, x1, top, bottom, upright…),
-    less those PDFium adds itself (the spaces and line ends it guesses)."""
+def pdfium_chars(page) -> list[dict] | None:
+    """The page's characters as pdfplumber describes them, less those PDFium adds itself (the
+    spaces and line ends it guesses). Boxes are pdfminer's: the advance across (PDFium's loose box),
+    the font size up from the baseline's descent. None when a loose box is not a character's
+    (characters stacked one per line in a merged cell can get a box 20 times their size)."""
     import pypdfium2.raw as pdfium_c
 
     textpage = page.get_textpage()
@@ -433,34 +476,78 @@ def pdfium_chars(page) -> list[dict]:
         pdfium_c.FPDFText_GetLooseCharBox(textpage, i, box)
         pdfium_c.FPDFText_GetMatrix(textpage, i, matrix)
         size = pdfium_c.FPDFText_GetFontSize(textpage, i) * abs(matrix.d)
+        if box.right - box.left > 2 * size + 1 or box.top - box.bottom > 3 * size + 1:
+            textpage.close()
+            return None
         bottom = height - box.bottom
-        characters.append({"text": chr(pdfium_c.FPDFText_GetUnicode(textpage, i)), "x0": box.left, "x1": box.right,
-                           "top": bottom - size, "doctop": bottom - size, "bottom": bottom, "size": size,
+        characters.append({"object_type": "char", "text": chr(pdfium_c.FPDFText_GetUnicode(textpage, i)),
+                           "x0": box.left, "x1": box.right, "top": bottom - size, "doctop": bottom - size,
+                           "bottom": bottom, "size": size,
                            "upright": matrix.a * matrix.d > 0 and matrix.b * matrix.c <= 0,
                            "matrix": (matrix.a, matrix.b, matrix.c, matrix.d, 0, 0)})
     textpage.close()
     return characters
 
 
-MAX_PDF_RULES = 2000  # ruling lines on a page past which its tables are not looked for (a hostile grid)
+def pdfium_shapes(page, height: float) -> tuple[list[dict], list[dict], list[dict]]:
+    """The lines, rectangles and curves the page draws, as pdfminer makes them of its paths
+    (pdfminer.converter.PDFLayoutAnalyzer.paint_path): each subpath on its own; m-l a line; m-l-l-l-h
+    with square corners a rectangle; anything else a curve through its points."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    kinds = {pdfium_c.FPDF_SEGMENT_MOVETO: "m", pdfium_c.FPDF_SEGMENT_LINETO: "l", pdfium_c.FPDF_SEGMENT_BEZIERTO: "c"}
+    matrix, x, y = pdfium_c.FS_MATRIX(), ctypes.c_float(), ctypes.c_float()
+    shapes: tuple[list, list, list] = ([], [], [])
+    for i in range(pdfium_c.FPDFPage_CountObjects(page)):
+        path = pdfium_c.FPDFPage_GetObject(page, i)
+        if pdfium_c.FPDFPageObj_GetType(path) != pdfium_c.FPDF_PAGEOBJ_PATH:
+            continue
+        pdfium_c.FPDFPageObj_GetMatrix(path, matrix)
+        ops: list[tuple[str, tuple[float, float]]] = []
+        bezier = 0
+        for k in range(pdfium_c.FPDFPath_CountSegments(path)):
+            segment = pdfium_c.FPDFPath_GetPathSegment(path, k)
+            pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
+            point = (matrix.a * x.value + matrix.c * y.value + matrix.e, matrix.b * x.value + matrix.d * y.value + matrix.f)
+            op = kinds.get(pdfium_c.FPDFPathSegment_GetType(segment), "?")
+            bezier = bezier + 1 if op == "c" else 0
+            if op != "c" or bezier % 3 == 0:  # a curve is three points; pdfminer keeps its end
+                ops.append((op, point))
+            if pdfium_c.FPDFPathSegment_GetClose(segment):
+                ops.append(("h", point))
+        for start in [n for n, (op, _) in enumerate(ops) if op == "m"]:
+            end = next((n for n in range(start + 1, len(ops)) if ops[n][0] == "m"), len(ops))
+            _paint(ops[start:end], height, shapes)
+    return shapes
 
 
-def pdf_page_lines(page) -> list[str]:
-    tables = page.find_tables() if len(page.lines) + len(page.rects) <= MAX_PDF_RULES else []
-    boxes = [t.bbox for t in tables]
+def _paint(subpath: list[tuple[str, tuple[float, float]]], height: float, shapes: tuple[list, list, list]) -> None:
+    lines, rects, curves = shapes
+    shape = "".join(op for op, _ in subpath)
+    points = [point if op != "h" else subpath[0][1] for op, point in subpath]
+    if len(shape) > 3 and shape[-2:] == "lh" and points[-2] == points[0]:
+        shape, points = shape[:-2] + "h", points[:-1]  # a redundant l before h
+    if shape in ("mlh", "ml"):
+        lines.append(_shape("line", points[:2], height))
+    elif shape in ("mlllh", "mllll"):
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3), _ = points
+        square = (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0)
+        if points[0] == points[4] and square:
+            rects.append(_shape("rect", points, height))
+        else:
+            curves.append(_shape("curve", points, height))
+    else:
+        curves.append(_shape("curve", points, height))
 
-    def outside(obj) -> bool:
-        if obj.get("object_type") != "char":
-            return True
-        x, y = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
-        return not any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
 
-    placed = [(line["top"], [line["text"]]) for line in page.filter(outside).extract_text_lines()]
-    for table in tables:
-        grid = [[join_lines(cell) if cell is not None else None for cell in row] for row in table.extract()]
-        placed.append((table.bbox[1], render_grid(grid)))
-    placed.sort(key=lambda item: item[0])
-    return [line for _, block in placed for line in block if line.strip()]
+def _shape(kind: str, points: list[tuple[float, float]], height: float) -> dict:
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    return {"object_type": kind, "x0": x0, "x1": x1, "y0": y0, "y1": y1, "width": x1 - x0, "height": y1 - y0,
+            "top": height - y1, "bottom": height - y0, "doctop": height - y1,
+            "pts": [(px, height - py) for px, py in points]}
 
 
 # --- Word --------------------------------------------------------------------------
