@@ -100,7 +100,7 @@ def _figure(text: str, folded: str, m: re.Match, floor: int, previous_end: int, 
     label = data.without_spam(label)
     contexts = _contexts(folded, raw_start, m.end(), floor, previous_end)
     key = _key(contexts, unit, vocab["figures"])
-    if key == "other" and year is not None:
+    if key in ("other", vocab["comparable_core"]["unclear_carry"]) and year is not None:
         key = _carried_by_year(folded, raw_start, m.end(), floor, contexts, unit, year, vocab["carry_by_year"]) or key
     if written_out and (key not in _core_keys() or re.search(vocab["negation"], contexts["clause"])):
         return None  # 一个, 三个方面: a number in characters counts only for the requests' core, never negated

@@ -36,6 +36,7 @@ def comparable_core(metrics: list[Metric], outcomes: list[Outcome], review: list
             figure = _the_figure(metrics, key)
             if figure:
                 new_outcomes.append(Outcome(outcome, applicant_type, figure.cell, figure.source))
+        new_outcomes += _placed_carry(metrics, new_outcomes, core)
         new_outcomes, issues = _without_contradicted_flows(new_outcomes, core)
     have_review = {(r.proceeding, r.result) for r in review}
     split = core["litigation_split"]
@@ -48,6 +49,21 @@ def comparable_core(metrics: list[Metric], outcomes: list[Outcome], review: list
         else:
             new_review.append(ReviewLitigation(proceeding, result, figure.cell, figure.source))
     return new_outcomes, new_review, issues
+
+
+def _placed_carry(metrics: list[Metric], outcomes: list[Outcome], core: dict) -> list[Outcome]:
+    """A carry that does not say which way, in the one place the requests' arithmetic allows."""
+    carry = _the_figure(metrics, core["unclear_carry"])
+    new, over = core["flows_in"]
+    closed, forward = core["flows_out"]
+    value = {o.outcome: o.cell.value for o in outcomes if o.applicant_type == "total"}
+    if carry is None or new not in value or closed not in value or (over in value and forward in value):
+        return []
+    as_over = value[new] + carry.cell.value == value[closed] + value.get(forward, 0) and over not in value
+    as_forward = value[new] + value.get(over, 0) == value[closed] + carry.cell.value and forward not in value
+    if as_over == as_forward:
+        return []  # neither way, or both (a carry of 0 with as many closed as came in)
+    return [Outcome(over if as_over else forward, "total", carry.cell, carry.source)]
 
 
 def _without_contradicted_flows(outcomes: list[Outcome], core: dict) -> tuple[list[Outcome], list[Issue]]:

@@ -350,3 +350,22 @@ def _review(report) -> dict:
 def test_reviews_still_open_in_prose(sentence, expected):
     report = parse(f"某某局2018年政府信息公开工作年度报告\n一、总体情况\n{sentence}。\n")
     assert _review(report) == expected
+
+
+# --- a carry that does not say which way, placed by the arithmetic -------------------------------
+
+@pytest.mark.parametrize("carry", ["结转{u}件", "{year}年结转{u}件", "结转办理{u}件"])
+@pytest.mark.parametrize("new, closed, u, other, carries", [
+    (40, 43, 3, "", {"carried_over_from_prev_year": 3}),  # 40 + 3 = 43 + 0
+    (40, 37, 3, "", {"carried_forward_to_next_year": 3}),  # 40 + 0 = 37 + 3
+    (40, 39, 3, "上年结转2件，", {"carried_over_from_prev_year": 2, "carried_forward_to_next_year": 3}),
+    (40, 41, 3, "结转下年度2件，", {"carried_over_from_prev_year": 3, "carried_forward_to_next_year": 2}),
+    (40, 40, 0, "", {}),  # a 0 fits both ways: placed nowhere
+    (40, 41, 3, "", {}),  # fits neither way
+])
+@pytest.mark.parametrize("year", [2021, 2024])
+def test_a_carry_of_no_stated_direction_goes_where_the_arithmetic_puts_it(carry, new, closed, u, other, carries, year):
+    text = (f"某某局{year}年政府信息公开工作年度报告\n一、总体情况\n全年收到政府信息公开申请{new}件，{other}"
+            f"{carry.format(u=u, year=year)}，办结{closed}件。\n")
+    found = {k[0]: v[0] for k, v in core(parse(text)).items()}
+    assert {k: v for k, v in found.items() if k.startswith("carried")} == carries
