@@ -369,3 +369,19 @@ def test_a_carry_of_no_stated_direction_goes_where_the_arithmetic_puts_it(carry,
             f"{carry.format(u=u, year=year)}，办结{closed}件。\n")
     found = {k[0]: v[0] for k, v in core(parse(text)).items()}
     assert {k: v for k, v in found.items() if k.startswith("carried")} == carries
+
+
+@pytest.mark.parametrize("granted", ['"同意公开"的{n}件', "同意公开{n}件", "予以公开{n}件"])
+@pytest.mark.parametrize("not_held", ["因信息不存在的{n}件", "因信息不存在无法提供{n}件", "本机关不掌握相关信息{n}件"])
+def test_reasons_in_plain_words(granted, not_held):
+    sentence = f"全年收到政府信息公开申请9件，其中{granted.format(n=4)}，{not_held.format(n=5)}。"
+    found = {k[0]: v[0] for k, v in core(parse(f"某某局2022年政府信息公开工作年度报告\n{sentence}\n")).items()}
+    assert found["granted"] == 4 and found["unable_not_held"] == 5
+
+
+@pytest.mark.parametrize("none", ["本年度无政府信息公开行政复议、诉讼案件", "未发生因政府信息公开引起的行政复议、行政诉讼",
+                                  "没有发生政府信息公开行政复议和行政诉讼案件"])
+def test_none_of_review_and_none_of_either_litigation(none):
+    report = parse(f"某某局2022年政府信息公开工作年度报告\n一、总体情况\n{none}。\n")
+    assert _review(report) == {("admin_review", "total"): 0, ("litigation_direct", "total"): 0,
+                               ("litigation_after_review", "total"): 0}
