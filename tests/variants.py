@@ -120,7 +120,7 @@ def variant(tables: Tables, family: str, perturbation: str, seed: int = 0) -> Va
         text = _markdown(title, tables, rows, perturbation)
         return Variant(f"{family}-{perturbation}.md", text.encode("utf-8"), expected, expected_review)
     if family == "md_split_tables":  # PDF-to-Markdown that cut table 三 into pieces with generic headers
-        text = _markdown_split(title, tables, rows, perturbation, rng)
+        text = _markdown(title, tables, rows, perturbation, lambda rows: _in_pieces(rows, rng))
         return Variant(f"{family}-{perturbation}.md", text.encode("utf-8"), expected, expected_review)
     text = _text(title, tables, rows, family, perturbation, rng)
     return Variant(f"{family}-{perturbation}.txt", text.encode("utf-8"), expected, expected_review)
@@ -205,16 +205,14 @@ def _text(title: str, tables: Tables, rows, family: str, perturbation: str, rng:
     return "\n".join(lines) + "\n"
 
 
-def _markdown(title: str, tables: Tables, rows, perturbation: str) -> str:
+def _markdown(title: str, tables: Tables, rows, perturbation: str, table3=None) -> str:
+    """A PDF-to-Markdown conversion; table 三 as `table3` writes its lines (by default a row's label
+    on its own line, its values in the next | row)."""
     lines = [title, "", INTRO.format(year=tables.year) + (INTRO_MENTIONS if perturbation == "intro_mentions" else "")]
     for heading, kind in _sections(perturbation):
         lines += ["", heading, ""] if heading else [""]
         if kind == "table3":
-            lines += ["| " + " | ".join(T3_HEAD) + " |", "|" + "---|" * len(T3_HEAD)]
-            for row, values in rows:
-                lines.append(row["label"])
-                if values:
-                    lines.append("| " + " | ".join("" if v is None else str(v) for v in values) + " |")
+            lines += (table3 or _labels_on_their_lines)(rows)
         elif kind == "table4" and tables.review:
             lines += ["| " + " | ".join(h) + " |" for h in T4_HEAD]
             lines.append("| " + " | ".join("" if v is None else str(v) for v in tables.review) + " |")
@@ -225,35 +223,34 @@ def _markdown(title: str, tables: Tables, rows, perturbation: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _markdown_split(title: str, tables: Tables, rows, perturbation: str, rng: random.Random) -> str:
+def _labels_on_their_lines(rows) -> list[str]:
+    lines = ["| " + " | ".join(T3_HEAD) + " |", "|" + "---|" * len(T3_HEAD)]
+    for row, values in rows:
+        lines.append(row["label"])
+        if values:
+            lines.append("| " + " | ".join("" if v is None else str(v) for v in values) + " |")
+    return lines
+
+
+def _in_pieces(rows, rng: random.Random) -> list[str]:
     """Table 三 as a PDF converter writes it when the table crosses pages or its groups confuse it:
     one Markdown table per piece, cut before each group and once inside the longest group; the first
     piece under the table's header row cut short (a wrong header), the others under generic headers
     (数据1 … 数据8) or under their own first row taken for a header; a group's own row a row of
     empty cells."""
-    lines = [title, "", INTRO.format(year=tables.year) + (INTRO_MENTIONS if perturbation == "intro_mentions" else "")]
-    for heading, kind in _sections(perturbation):
-        lines += ["", heading, ""] if heading else [""]
-        if kind == "table3":
-            for n, piece in enumerate(_pieces(rows, rng)):
-                printed = [[row["label"]] + (["" if v is None else str(v) for v in values] if values else [""] * 7)
-                           for row, values in piece]
-                if n == 0:
-                    header = ["申请人情况", "自然人", "法人或其他组织", "总计"]
-                elif n % 2:
-                    header = [f"数据{i}" for i in range(1, 9)]
-                else:  # the piece's first row taken for its header
-                    header, printed = printed[0], printed[1:]
-                lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-                lines += ["| " + " | ".join(cells) + " |" for cells in printed]
-        elif kind == "table4" and tables.review:
-            lines += ["| " + " | ".join(h) + " |" for h in T4_HEAD]
-            lines.append("| " + " | ".join("" if v is None else str(v) for v in tables.review) + " |")
-        else:
-            lines.append("本年制发规范性文件3件。" if kind == "table2" else PROSE)
-    if perturbation == "furniture":
-        lines[0] = FURNITURE + lines[0]
-    return "\n".join(lines) + "\n"
+    lines = []
+    for n, piece in enumerate(_pieces(rows, rng)):
+        printed = [[row["label"]] + (["" if v is None else str(v) for v in values] if values else [""] * 7)
+                   for row, values in piece]
+        if n == 0:
+            header = ["申请人情况", "自然人", "法人或其他组织", "总计"]
+        elif n % 2:
+            header = [f"数据{i}" for i in range(1, 9)]
+        else:  # the piece's first row taken for its header
+            header, printed = printed[0], printed[1:]
+        lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(cells) + " |" for cells in printed]
+    return lines
 
 
 def _pieces(rows, rng: random.Random) -> list[list]:
