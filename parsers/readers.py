@@ -351,7 +351,7 @@ def read_pdf(data_: bytes) -> Extracted:
     page_starts: list[int] = []
     length = 0  # characters in "\n".join(lines) so far
     chars = 0
-    plumber = None
+    document = plumber = None
     try:
         document = pdfium.PdfDocument(data_)
         for index in range(len(document)):
@@ -371,8 +371,9 @@ def read_pdf(data_: bytes) -> Extracted:
     except Exception as e:  # PDFium and pdfminer raise many kinds for damaged files
         raise _unreadable_pdf(e) from None
     finally:
-        if plumber is not None:
-            plumber.close()
+        for opened in (plumber, document):
+            if opened is not None:
+                opened.close()
     if not chars:
         raise UnreadableFile("a scanned PDF: its pages are images with no text layer, so it needs OCR first")
     return Extracted("\n".join(lines), page_starts=page_starts)
