@@ -30,14 +30,8 @@ def plumber_only(data: bytes) -> readers.Extracted:
     """The reader before PDFium: pdfplumber for every page."""
     import pdfplumber
 
-    lines, page_starts, length = [], [], 0
     with pdfplumber.open(io.BytesIO(data)) as pdf:
-        for page in pdf.pages:
-            page_starts.append(length + (1 if lines else 0))
-            for line in readers.page_lines(readers.plumber_layout(page)):
-                length += len(line) + (1 if lines else 0)
-                lines.append(line)
-    return readers.Extracted("\n".join(lines), page_starts=page_starts)
+        return readers.text_of_pages(readers.plumber_layout(page) for page in pdf.pages)
 
 
 def cpu(function) -> float:

@@ -10,6 +10,8 @@ from . import data
 from .model import Check, ParsedReport
 
 GROUPS = ("admin_review", "litigation_direct", "litigation_after_review")
+# Table 三's flows: what came in (new, carried over) and what went out (closed, carried forward).
+FLOWS = ("new_received", "carried_over_from_prev_year", "results_total", "carried_forward_to_next_year")
 RESULTS = ("upheld", "corrected", "other", "pending")
 
 
@@ -89,8 +91,7 @@ def balance(cells: dict, columns: list[str]) -> list[Check]:
     """R1: new + carried over = results total + carried forward, in every column."""
     found = []
     for column in columns:
-        parts = [cells.get((row, column)) for row in
-                 ("new_received", "carried_over_from_prev_year", "results_total", "carried_forward_to_next_year")]
+        parts = [cells.get((row, column)) for row in FLOWS]
         if None in parts:
             continue
         new, carried_over, results, carried_forward = parts

@@ -120,10 +120,7 @@ def _pending_part(folded: str, metric: Metric, head: Metric, unit_end: int, rule
 
 def _also(folded: str, metric: Metric, unit_end: int, end: int, rules: list[dict]) -> list[Metric]:
     """The second figures the words around this one make of it (vocabulary.yml: also), same span."""
-    sentence_end = unit_end
-    while sentence_end < end and folded[sentence_end] not in SENTENCE_BREAK:
-        sentence_end += 1
-    after = folded[unit_end:sentence_end]
+    after = folded[unit_end:_clause_end(folded, unit_end, end, SENTENCE_BREAK)]
     return [dataclasses.replace(metric, metric=rule["then"], part_of=None) for rule in rules
             if rule["for"] == metric.metric and not metric.approximate and not metric.other_year
             and (any(w in metric.label for w in rule.get("before_any", ())) or
@@ -146,9 +143,9 @@ def _carried_by_year(folded: str, position: int, unit_end: int, floor: int, cont
     return None
 
 
-def _clause_end(folded: str, position: int) -> int:
-    i = position
-    while i < len(folded) and folded[i] not in CLAUSE_BREAK:
+def _clause_end(folded: str, position: int, end: int | None = None, breaks: str = CLAUSE_BREAK) -> int:
+    i, end = position, len(folded) if end is None else end
+    while i < end and folded[i] not in breaks:
         i += 1
     return i
 

@@ -13,6 +13,7 @@ states it as a count for this year, once or always with the same value.
 from __future__ import annotations
 
 from . import data
+from .checks import FLOWS, balance  # the identity the tables are checked by
 from .model import Issue, Metric, Outcome, ReviewLitigation
 
 
@@ -37,7 +38,7 @@ def comparable_core(metrics: list[Metric], outcomes: list[Outcome], review: list
             if figure:
                 new_outcomes.append(Outcome(outcome, applicant_type, figure.cell, figure.source))
         new_outcomes += _placed_carry(metrics, new_outcomes, core)
-        new_outcomes, issues = _without_contradicted_flows(new_outcomes, core)
+        new_outcomes, issues = _without_contradicted_flows(new_outcomes)
     have_review = {(r.proceeding, r.result) for r in review}
     split = core["litigation_split"]
     for key, (proceeding, result) in core["review_litigation"].items():
@@ -52,30 +53,34 @@ def comparable_core(metrics: list[Metric], outcomes: list[Outcome], review: list
 
 
 def _placed_carry(metrics: list[Metric], outcomes: list[Outcome], core: dict) -> list[Outcome]:
-    """A carry that does not say which way, in the one place the requests' arithmetic allows."""
+    """A carry that does not say which way, in the one place the requests' arithmetic allows: the
+    carry the report does not state, with the other as stated or, when neither is, as none."""
     carry = _the_figure(metrics, core["unclear_carry"])
-    new, over = core["flows_in"]
-    closed, forward = core["flows_out"]
-    value = {o.outcome: o.cell.value for o in outcomes if o.applicant_type == "total"}
-    if carry is None or new not in value or closed not in value or (over in value and forward in value):
+    if carry is None:
         return []
-    as_over = value[new] + carry.cell.value == value[closed] + value.get(forward, 0) and over not in value
-    as_forward = value[new] + value.get(over, 0) == value[closed] + carry.cell.value and forward not in value
-    if as_over == as_forward:
-        return []  # neither way, or both (a carry of 0 with as many closed as came in)
-    return [Outcome(over if as_over else forward, "total", carry.cell, carry.source)]
+    _, over, _, forward = FLOWS
+    cells = {(over, "total"): 0, (forward, "total"): 0} | _totals(outcomes)
+    fits = [slot for slot in (over, forward) if (slot, "total") not in _totals(outcomes)
+            and _adds_up(cells | {(slot, "total"): carry.cell.value})]
+    return [Outcome(fits[0], "total", carry.cell, carry.source)] if len(fits) == 1 else []
 
 
-def _without_contradicted_flows(outcomes: list[Outcome], core: dict) -> tuple[list[Outcome], list[Issue]]:
+def _without_contradicted_flows(outcomes: list[Outcome]) -> tuple[list[Outcome], list[Issue]]:
     """The prose's flows, unless all four are there and do not add up (then none of them)."""
-    flows = core["flows_in"] + core["flows_out"]
-    value = {o.outcome: o.cell.value for o in outcomes if o.source == "text" and o.applicant_type == "total"}
-    if not all(key in value for key in flows):
+    stated = _totals([o for o in outcomes if o.source == "text"])
+    [check] = balance(stated, ["total"]) or [None]
+    if check is None or check.passed:
         return outcomes, []
-    came_in, went_out = (sum(value[key] for key in core[side]) for side in ("flows_in", "flows_out"))
-    if came_in == went_out:
-        return outcomes, []
-    stated = ", ".join(f"{key} {value[key]}" for key in flows)
-    return [o for o in outcomes if o.outcome not in flows or o.applicant_type != "total"], [Issue(
-        "warning", f"the prose's request figures do not add up ({stated}: {came_in} came in, {went_out} went out); "
-                   "none of the four was stored in application_outcomes (each is in metrics)")]
+    flows = ", ".join(f"{key} {stated[(key, 'total')]}" for key in FLOWS)
+    return [o for o in outcomes if o.outcome not in FLOWS or o.applicant_type != "total"], [Issue(
+        "warning", f"the prose's request figures do not add up ({flows}: {check.expected:g} came in, "
+                   f"{check.actual:g} went out); none of the four was stored in application_outcomes (each is in metrics)")]
+
+
+def _totals(outcomes: list[Outcome]) -> dict[tuple[str, str], float]:
+    return {(o.outcome, "total"): o.cell.value for o in outcomes if o.applicant_type == "total"}
+
+
+def _adds_up(cells: dict) -> bool:
+    found = balance(cells, ["total"])
+    return bool(found) and found[0].passed

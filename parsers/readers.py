@@ -11,6 +11,7 @@ the same text on every rebuild.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import shutil
@@ -347,33 +348,49 @@ def read_pdf(data_: bytes) -> Extracted:
     pdfplumber whole."""
     import pypdfium2 as pdfium
 
-    lines: list[str] = []
-    page_starts: list[int] = []
-    length = 0  # characters in "\n".join(lines) so far
-    chars = 0
-    document = plumber = None
+    document = None
     try:
         document = pdfium.PdfDocument(data_)
-        for index in range(len(document)):
-            page = document[index]
-            layout = pdfium_layout(page) if _as_pdfminer_would(page) else None
-            if layout is None:
-                plumber = plumber or _open_plumber(data_)
-                layout = plumber_layout(plumber.pages[index])
-            page.close()
-            page_starts.append(length + (1 if lines else 0))
-            for line in page_lines(layout):
-                length += len(line) + (1 if lines else 0)
-                lines.append(line)
-            chars += len(layout.chars)
+        with contextlib.closing(_page_layouts(document, data_)) as layouts:  # pdfplumber closed, whatever happens
+            return text_of_pages(layouts)
     except (MemoryError, UnreadableFile):
         raise
     except Exception as e:  # PDFium and pdfminer raise many kinds for damaged files
         raise _unreadable_pdf(e) from None
     finally:
-        for opened in (plumber, document):
-            if opened is not None:
-                opened.close()
+        if document is not None:
+            document.close()
+
+
+def _page_layouts(document, data_: bytes):
+    """Each page's layout, by PDFium, or by pdfplumber (opened at the first page that needs it)."""
+    plumber = None
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            layout = pdfium_layout(page) if _as_pdfminer_would(page) else None
+            page.close()
+            if layout is None:
+                plumber = plumber or _open_plumber(data_)
+                layout = plumber_layout(plumber.pages[index])
+            yield layout
+    finally:
+        if plumber is not None:
+            plumber.close()
+
+
+def text_of_pages(layouts) -> Extracted:
+    """The text of a PDF's pages, one after another, with the offset where each page starts."""
+    lines: list[str] = []
+    page_starts: list[int] = []
+    length = 0  # characters in "\n".join(lines) so far
+    chars = 0
+    for layout in layouts:
+        page_starts.append(length + (1 if lines else 0))
+        for line in page_lines(layout):
+            length += len(line) + (1 if lines else 0)
+            lines.append(line)
+        chars += len(layout.chars)
     if not chars:
         raise UnreadableFile("a scanned PDF: its pages are images with no text layer, so it needs OCR first")
     return Extracted("\n".join(lines), page_starts=page_starts)

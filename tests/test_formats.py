@@ -214,10 +214,10 @@ def _plumber_text(data: bytes) -> str:
     """What the reader gave when pdfplumber (pdfminer) read every page: its lines, page after page."""
     import pdfplumber
 
-    from parsers.readers import page_lines, plumber_layout
+    from parsers.readers import plumber_layout, text_of_pages
 
     with pdfplumber.open(io.BytesIO(data)) as pdf:
-        return "\n".join(line for page in pdf.pages for line in page_lines(plumber_layout(page)))
+        return text_of_pages(plumber_layout(page) for page in pdf.pages).text
 
 
 def _awkward_pdf() -> bytes:

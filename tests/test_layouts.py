@@ -80,6 +80,13 @@ def _variant_layout() -> dict:
     return layout
 
 
+def _package_with_the_variant(directory: Path) -> None:
+    """The parser package as shipped, copied into directory, with the variant's file added."""
+    shutil.copytree(ROOT / "parsers", directory / "parsers", ignore=shutil.ignore_patterns("__pycache__"))
+    (directory / "parsers/data/layouts/t2021_zhunyu.yml").write_text(
+        yaml.safe_dump(_variant_layout(), allow_unicode=True), encoding="utf-8")
+
+
 def _outcomes(found) -> dict:
     return {f"{o.outcome}|{o.applicant_type}": o.cell.value for o in found.outcomes}
 
@@ -99,10 +106,7 @@ def test_a_layout_variant_is_a_file_and_no_code(tmp_path):
     for name, text in variants.items():
         assert "granted|total" not in _outcomes(tables.extract(text, None)), name
 
-    # The same parser package with one file added to parsers/data/layouts/.
-    shutil.copytree(ROOT / "parsers", tmp_path / "parsers", ignore=shutil.ignore_patterns("__pycache__"))
-    (tmp_path / "parsers/data/layouts/t2021_zhunyu.yml").write_text(
-        yaml.safe_dump(_variant_layout(), allow_unicode=True), encoding="utf-8")
+    _package_with_the_variant(tmp_path)  # the same parser package, one file added to parsers/data/layouts/
     (tmp_path / "variants.json").write_text(json.dumps(variants, ensure_ascii=False), encoding="utf-8")
     script = ("import json; from parsers import tables\n"
               "texts = json.load(open('variants.json', encoding='utf-8'))\n"
@@ -122,9 +126,7 @@ def test_the_variant_reads_what_a_person_read(tmp_path):
     expected = json.loads((ROOT / "tests/expected/020_pingtan_zone_2025.expect.json").read_text(encoding="utf-8"))
     granted = [e[3] for e in expected["expect"] if e[:3] == ["outcome", "granted", "total"]]
     assert granted
-    shutil.copytree(ROOT / "parsers", tmp_path / "parsers", ignore=shutil.ignore_patterns("__pycache__"))
-    (tmp_path / "parsers/data/layouts/t2021_zhunyu.yml").write_text(
-        yaml.safe_dump(_variant_layout(), allow_unicode=True), encoding="utf-8")
+    _package_with_the_variant(tmp_path)
     (tmp_path / "report.txt").write_text(
         _variant_text(readers.read("txt", (ROOT / "reports/020_pingtan_zone_2025.txt").read_bytes()).text), encoding="utf-8")
     script = ("from parsers import tables\n"
