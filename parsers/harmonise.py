@@ -72,7 +72,7 @@ def _without_contradicted_flows(outcomes: list[Outcome]) -> tuple[list[Outcome],
     if check is None or check.passed:
         return outcomes, []
     flows = ", ".join(f"{key} {stated[(key, 'total')]}" for key in FLOWS)
-    return [o for o in outcomes if o.outcome not in FLOWS or o.applicant_type != "total"], [Issue(
+    return [o for o in outcomes if o.outcome not in FLOWS], [Issue(
         "warning", f"the prose's request figures do not add up ({flows}: {check.expected:g} came in, "
                    f"{check.actual:g} went out); none of the four was stored in application_outcomes (each is in metrics)")]
 

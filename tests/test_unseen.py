@@ -122,6 +122,14 @@ def test_prose_flows_that_do_not_add_up_are_not_stored_but_kept_as_metrics():
     assert any("do not add up" in i.message and "38 came in, 31 went out" in i.message for i in report.issues)
 
 
+def test_a_column_of_flows_that_do_not_add_up_goes_with_them():
+    """全部为自然人申请 makes new_received's 自然人 the same figure as its 总计: in doubt with it."""
+    text = ("某某市某某局2023年政府信息公开工作年度报告\n共收到信息公开申请22起，全部为自然人申请，答复22起。\n"
+            "全年共收到公开申请1466件（上年度结转16件，结转下年度9件）。\n")
+    assert not {"new_received", "carried_over_from_prev_year", "results_total", "carried_forward_to_next_year"} & {
+        outcome for outcome, _ in core(parse(text))}
+
+
 def test_approximate_counts_never_enter_the_core():
     report = parse("某某市某某局2023年政府信息公开工作年度报告\n全年收到政府信息公开申请10余件，均已按时答复。\n")
     assert core(report) == {}
