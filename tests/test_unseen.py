@@ -18,6 +18,15 @@ def core(report) -> dict:
     return {(o.outcome, o.applicant_type): (o.cell.value, o.source) for o in report.outcomes}
 
 
+def assert_spans_hold_their_values(report) -> None:
+    """Provenance: the text at each stored value's span is that number as written."""
+    for row in [*report.outcomes, *report.review_litigation, *report.metrics]:
+        raw = row.cell.value_raw
+        assert report.source.text[row.cell.start:row.cell.end] == raw
+        if raw.isdigit():  # (a zero statement's value as written is its negation word: 无, 未)
+            assert int(raw) == row.cell.value
+
+
 # --- which kind of document ---------------------------------------------------------------
 
 @pytest.mark.parametrize("opening", [
@@ -226,6 +235,7 @@ def test_carry_over_and_forward_in_their_wordings(year, over, forward, carry_fir
     carries = f"政府信息公开申请方面，{over.format(**words)}，{forward.format(**words)}。"
     body = carries + received if carry_first else received + carries
     report = parse(f"某某县某某局{year}年政府信息公开工作年度报告\n一、总体情况\n{body}\n")
+    assert_spans_hold_their_values(report)
     assert {k[0]: v[0] for k, v in core(report).items()} == {
         "new_received": n, "carried_over_from_prev_year": c, "results_total": n + c - f,
         "carried_forward_to_next_year": f}
@@ -325,6 +335,7 @@ def test_a_licensing_application_is_not_an_information_request():
 @pytest.mark.parametrize("n", [0, 6, 23])
 def test_one_number_for_received_and_closed(wording, n):
     report = parse(f"某某镇2022年政府信息公开工作年度报告\n一、总体情况\n{wording.format(n=n)}。\n")
+    assert_spans_hold_their_values(report)
     found = {k: v for k, v in core(report).items()}
     assert found[("new_received", "total")] == (n, "text") and found[("results_total", "total")] == (n, "text")
 
@@ -357,6 +368,7 @@ def _review(report) -> dict:
 ])
 def test_reviews_still_open_in_prose(sentence, expected):
     report = parse(f"某某局2018年政府信息公开工作年度报告\n一、总体情况\n{sentence}。\n")
+    assert_spans_hold_their_values(report)
     assert _review(report) == expected
 
 
@@ -375,7 +387,9 @@ def test_reviews_still_open_in_prose(sentence, expected):
 def test_a_carry_of_no_stated_direction_goes_where_the_arithmetic_puts_it(carry, new, closed, u, other, carries, year):
     text = (f"某某局{year}年政府信息公开工作年度报告\n一、总体情况\n全年收到政府信息公开申请{new}件，{other}"
             f"{carry.format(u=u, year=year)}，办结{closed}件。\n")
-    found = {k[0]: v[0] for k, v in core(parse(text)).items()}
+    report = parse(text)
+    assert_spans_hold_their_values(report)
+    found = {k[0]: v[0] for k, v in core(report).items()}
     assert {k: v for k, v in found.items() if k.startswith("carried")} == carries
 
 
